@@ -1,0 +1,58 @@
+"""convcalc: plan convolutional networks on paper.
+
+Exact shapes, parameters, MACs and memory for every layer, under Keras, tf.keras, PyTorch and
+ONNX semantics, as numbers or as closed forms in symbolic sizes.
+
+    >>> import convcalc
+    >>> model = convcalc.Model(framework="pytorch", input=[1, 3, 224, 224])
+    >>> plan = model.add("Conv2d", out_channels=64, kernel_size=7, stride=2, padding=3, bias=False).plan()
+    >>> plan.layers[0].output_shape, plan.totals.params, plan.totals.macs
+    ((1, 64, 112, 112), 9408, 118013952)
+
+``convcalc.load("model.yaml")`` reads a model file (design.md §2); ``plan.table("markdown")`` and
+``plan.to_json()`` render the report (design.md §3).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import ArgumentError, ConvcalcError, ModelError, ShapeError, UsageError
+from .model import Layer, Model, Variants
+from .plan import LayerPlan, Plan, Totals
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+
+def load(path: str) -> Model | Variants:
+    """Load a model file: a :class:`Model`, or :class:`Variants` when it has ``variants``."""
+    from .loader import load as _load
+
+    return _load(path)
+
+
+def loads(text: str, file: str | None = None) -> Model | Variants:
+    """Load a model from YAML text."""
+    from .loader import loads as _loads
+
+    return _loads(text, file)
+
+
+__all__ = [
+    "ArgumentError",
+    "ConvcalcError",
+    "Layer",
+    "LayerPlan",
+    "Model",
+    "ModelError",
+    "Plan",
+    "ShapeError",
+    "Totals",
+    "UsageError",
+    "Variants",
+    "load",
+    "loads",
+]

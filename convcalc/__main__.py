@@ -1,0 +1,5 @@
+"""``python -m convcalc`` is ``convcalc``."""
+
+from .cli import main
+
+main()

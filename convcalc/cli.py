@@ -1,0 +1,163 @@
+"""The command line: ``convcalc plan MODEL [--set NAME=VALUE ...] [--format ...] [-o FILE]``.
+
+Exit codes (design.md §5): 0 ok, 1 the model is wrong, 2 usage error, 3 ``check`` found a
+disagreement, 4 an internal error (a bug in convcalc — please report it). Errors are printed as
+``error: file:line: layer 'x' (Op): what, with numbers`` plus the formula and a fix; never a
+traceback (set ``CONVCALC_DEBUG=1`` to see one for an internal error).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import ConvcalcError, UsageError
+from .report import FORMATS
+
+
+class Failure(click.ClickException):
+    """A ClickException that prints convcalc's own rendering and carries its exit code."""
+
+    def __init__(self, text: str, exit_code: int) -> None:
+        super().__init__(text)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.message, err=True)
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn convcalc errors into exit codes and one readable message, for every command."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConvcalcError as e:
+            raise Failure(e.render(), e.exit_code) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except RecursionError:
+            raise Failure("error: the model is nested too deeply to plan", 1) from None
+        except Exception as e:  # a bug: say so plainly, keep the traceback for CONVCALC_DEBUG
+            if os.environ.get("CONVCALC_DEBUG"):
+                raise
+            raise Failure(
+                f"internal error: {type(e).__name__}: {e}\n  this is a bug in convcalc; rerun with CONVCALC_DEBUG=1 "
+                "for the traceback and please report it with the model file",
+                4,
+            ) from None
+
+    return wrapper
+
+
+def parse_sets(values: tuple[str, ...]) -> dict[str, int]:
+    """``("H=224", "W=224")`` -> ``{"H": 224, "W": 224}``."""
+    out: dict[str, int] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name.isidentifier() or not value.lstrip("+").isdigit() or int(value) < 1:
+            raise UsageError(
+                f"--set expects NAME=VALUE with a positive integer VALUE, got {item!r}", fix="--set H=224"
+            )
+        out[name] = int(value)
+    return out
+
+
+def write_output(text: str, path: str | None) -> None:
+    """Print, or write ``path`` atomically (a temporary file in the same folder, then rename)."""
+    if path is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"cannot write {path}: the folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".convcalc-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text if text.endswith("\n") else text + "\n")
+        os.replace(tmp, path)
+    except OSError as e:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="convcalc")
+def cli() -> None:
+    """Plan convolutional networks on paper: exact shapes, parameters, MACs and memory under
+    Keras, tf.keras, PyTorch and ONNX semantics."""
+
+
+SET_HELP = "Give a symbol a value (repeatable): --set H=224."
+
+
+@cli.command()
+@click.argument("model", metavar="MODEL")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
+@handle_errors
+def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None) -> None:
+    """Every layer's input and output shape, parameters, MACs, FLOPs and activation memory.
+
+    MODEL is a model file (design.md §2). A file with variants plans each variant.
+    """
+    from .loader import load
+    from .model import Variants
+    from .report import render_plan
+
+    symbols = parse_sets(sets)
+    loaded = load(model)
+    if isinstance(loaded, Variants):
+        plans = loaded.plan(**symbols)
+        if fmt == "json":
+            import json
+
+            text = json.dumps({"variants": {k: p.to_dict() for k, p in plans.items()}}, indent=2)
+        else:
+            text = "\n".join(f"variant '{k}': " + render_plan(p, fmt) for k, p in plans.items())
+    else:
+        text = render_plan(loaded.plan(**symbols), fmt)
+    write_output(text, output)
+
+
+@cli.command()
+@click.argument("framework", required=False)
+@handle_errors
+def ops(framework: str | None) -> None:
+    """List the ops convcalc knows, for one FRAMEWORK (keras, tf.keras, pytorch, onnx) or all."""
+    from .frontends import FRAMEWORKS, framework_registry
+
+    regs = [framework_registry(framework)] if framework else list(FRAMEWORKS.values())
+    for reg in regs:
+        click.echo(f"{reg.display} (framework: {reg.framework}): {len(reg.ops)} ops")
+        for name in sorted(reg.ops):
+            od = reg.ops[name]
+            args = [k for k, v in od.args.items() if not _hidden(k)]
+            click.echo(f"  {name}({', '.join(args)})")
+
+
+def _hidden(key: str) -> bool:
+    return key.endswith(("_initializer", "_regularizer", "_constraint")) or key in (
+        "device", "dtype", "name", "autocast", "input_shape", "input_dim", "batch_size", "dynamic", "trainable",
+        "activity_regularizer", "lora_rank", "lora_alpha", "quantization_config",
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="convcalc")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

@@ -1,0 +1,440 @@
+"""Dimensions: exact integers, or sympy expressions in positive-integer symbols.
+
+A dimension (:data:`Dim`) is a Python ``int`` when it is known, or a sympy expression when it
+depends on symbols such as ``H``. Every helper here takes either and returns an ``int`` whenever
+the answer is a number, so a model without symbols never imports sympy (a concrete ResNet-50 plan
+starts in a fraction of a second). sympy is imported lazily, the first time a symbol appears.
+
+User text never reaches ``eval``, ``exec``, ``sympify`` or ``parse_expr``: dimension expressions
+(``2*T``, ``H/2``, ``ceil(H/32)``) go through :func:`parse_dim`, a small recursive-descent parser
+that accepts integers, names, ``+ - * / // % **``, parentheses and ``floor ceil min max``.
+
+Validity is three-valued (:func:`decide`): ``True``/``False`` when it can be decided, ``None``
+when it depends on the symbols — never ``bool()`` on a sympy relational.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Union
+
+from .errors import ArgumentError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy
+
+Dim = Union[int, "sympy.Expr"]
+Shape = tuple  # tuple[Dim, ...]
+
+_sympy: Any = None
+
+
+def sp() -> Any:
+    """The sympy module, imported on first use (concrete plans never call this)."""
+    global _sympy
+    if _sympy is None:
+        import sympy
+
+        _sympy = sympy
+    return _sympy
+
+
+_SYMBOLS: dict[str, Any] = {}
+
+
+def symbol(name: str) -> Any:
+    """The positive-integer sympy symbol ``name`` (one object per name).
+
+    The assumptions matter: with them ``floor((H + 2 - 3)/1) + 1`` simplifies to ``H``.
+    """
+    if name not in _SYMBOLS:
+        _SYMBOLS[name] = sp().Symbol(name, integer=True, positive=True)
+    return _SYMBOLS[name]
+
+
+def is_concrete(x: object) -> bool:
+    """True for a plain ``int`` (``bool`` excluded)."""
+    return type(x) is int
+
+
+def norm(x: Any) -> Dim:
+    """Turn a sympy number that is an integer into ``int``; leave everything else alone."""
+    if type(x) is int:
+        return x
+    if isinstance(x, Fraction):
+        return x.numerator if x.denominator == 1 else x  # type: ignore[return-value]
+    if getattr(x, "is_Integer", False):
+        return int(x)
+    return x
+
+
+def _as_expr(x: Any) -> Any:
+    if type(x) is int:
+        return sp().Integer(x)
+    if isinstance(x, Fraction):
+        return sp().Rational(x.numerator, x.denominator)
+    return x
+
+
+def floordiv(a: Dim, b: Dim) -> Dim:
+    """``floor(a / b)``, exact for ints (Python ``//`` floors negatives too).
+
+    >>> floordiv(7, 2), floordiv(-1, 2)
+    (3, -1)
+    """
+    if type(a) is int and type(b) is int:
+        return a // b
+    return norm(sp().floor(_as_expr(a) / _as_expr(b)))
+
+
+def ceildiv(a: Dim, b: Dim) -> Dim:
+    """``ceil(a / b)``.
+
+    >>> ceildiv(7, 2), ceildiv(224, 32)
+    (4, 7)
+    """
+    if type(a) is int and type(b) is int:
+        return -(-a // b)
+    return norm(sp().ceiling(_as_expr(a) / _as_expr(b)))
+
+
+def dmax(a: Dim, b: Dim) -> Dim:
+    """``max(a, b)``; symbolic when undecidable."""
+    if type(a) is int and type(b) is int:
+        return max(a, b)
+    return norm(sp().Max(_as_expr(a), _as_expr(b)))
+
+
+def dmin(a: Dim, b: Dim) -> Dim:
+    """``min(a, b)``; symbolic when undecidable."""
+    if type(a) is int and type(b) is int:
+        return min(a, b)
+    return norm(sp().Min(_as_expr(a), _as_expr(b)))
+
+
+def mod(a: Dim, b: Dim) -> Dim:
+    """``a mod b`` (Python sign convention)."""
+    if type(a) is int and type(b) is int:
+        return a % b
+    return norm(sp().Mod(_as_expr(a), _as_expr(b)))
+
+
+def prod(values: Any) -> Dim:
+    """Product of dimensions; ``1`` for an empty sequence."""
+    out: Any = 1
+    for v in values:
+        out = out * v
+    return norm(out)
+
+
+def decide(cond: Any) -> bool | None:
+    """``True``/``False`` when a condition is decided, ``None`` when it depends on symbols."""
+    if cond is True or cond is False:
+        return cond
+    s = sp()
+    if cond == s.true:
+        return True
+    if cond == s.false:
+        return False
+    return None
+
+
+def ge(a: Dim, b: Dim) -> bool | None:
+    """Three-valued ``a >= b``."""
+    if type(a) is int and type(b) is int:
+        return a >= b
+    return decide(sp().Ge(_as_expr(a), _as_expr(b)))
+
+
+def eq(a: Dim, b: Dim) -> bool | None:
+    """Three-valued ``a == b`` (``None`` when equal only for some symbol values)."""
+    if type(a) is int and type(b) is int:
+        return a == b
+    diff = sp().expand(_as_expr(a) - _as_expr(b))
+    if diff == 0:
+        return True
+    if diff.is_number:
+        return False
+    nonzero = diff.is_nonzero
+    return False if nonzero else None
+
+
+def divisible(x: Dim, d: Dim) -> bool | None:
+    """Three-valued ``x % d == 0``."""
+    if type(x) is int and type(d) is int:
+        return x % d == 0
+    r = norm(sp().Mod(_as_expr(x), _as_expr(d)))
+    if type(r) is int:
+        return r == 0
+    return None
+
+
+def free_symbols(x: Any) -> set[str]:
+    """Names of the symbols a dimension depends on."""
+    if type(x) is int:
+        return set()
+    return {str(s) for s in getattr(x, "free_symbols", ())}
+
+
+def subs(x: Dim, values: dict[str, int]) -> Dim:
+    """Substitute symbol values (by name) into a dimension."""
+    if type(x) is int or not values:
+        return x
+    mapping = {symbol(k): v for k, v in values.items() if k in free_symbols(x)}
+    return norm(x.subs(mapping)) if mapping else x
+
+
+# --------------------------------------------------------------------------- formatting
+
+_FLOOR_RE = re.compile(r"\b(floor|ceiling)\(")
+
+
+def fmt_dim(x: Any) -> str:
+    """A dimension as text: ``224``, ``H``, ``floor((H - 1)/2) + 1``.
+
+    sympy prints ``ceiling``; users write ``ceil``.
+    """
+    if type(x) is int:
+        return str(x)
+    text = str(x)
+    return _FLOOR_RE.sub(lambda m: ("ceil(" if m.group(1) == "ceiling" else "floor("), text)
+
+
+def fmt_shape(shape: Shape) -> str:
+    """``(1, 64, 56, 56)``; a 1-tuple keeps no trailing comma: ``(10)``."""
+    return "(" + ", ".join(fmt_dim(d) for d in shape) + ")"
+
+
+def fmt_count(x: Any) -> str:
+    """An exact count with thousands separators, or the expression."""
+    if type(x) is int:
+        return f"{x:,}"
+    return fmt_dim(x)
+
+
+# --------------------------------------------------------------------------- the dimension parser
+
+MAX_EXPR_CHARS = 256
+MAX_EXPR_DEPTH = 32
+MAX_INT = 2**48  # sizes beyond this are a typo, not a tensor
+_TOKEN_RE = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|\*\*|[-+*/%(),]))")
+_FUNCTIONS = ("floor", "ceil", "min", "max")
+
+
+class _Parser:
+    """Recursive descent over the token list; builds a small AST of tuples."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[tuple[str, str]] = []
+        pos = 0
+        while pos < len(text):
+            m = _TOKEN_RE.match(text, pos)
+            if not m or m.end() == pos:
+                if text[pos:].strip() == "":
+                    break
+                bad = text[pos:].strip()[0]
+                raise self.error(f"unexpected character {bad!r}")
+            num, name, punct = m.groups()
+            if num is not None:
+                self.tokens.append(("int", num))
+            elif name is not None:
+                self.tokens.append(("name", name))
+            elif punct is not None:
+                self.tokens.append(("op", punct))
+            pos = m.end()
+        self.i = 0
+        self.depth = 0
+
+    def error(self, why: str) -> ArgumentError:
+        return ArgumentError(
+            f"cannot read the dimension {self.text!r}: {why}",
+            fix="write an integer, a symbol name, or an expression such as 2*T, H/2, ceil(H/32)",
+        )
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None:
+            raise self.error("it ends too early")
+        if value is not None and tok[1] != value:
+            raise self.error(f"expected {value!r}, found {tok[1]!r}")
+        self.i += 1
+        return tok
+
+    def parse(self) -> tuple:
+        if not self.tokens:
+            raise self.error("it is empty")
+        node = self.expr()
+        if self.peek() is not None:
+            raise self.error(f"unexpected {self.peek()[1]!r}")  # type: ignore[index]
+        return node
+
+    def expr(self) -> tuple:
+        self.depth += 1
+        if self.depth > MAX_EXPR_DEPTH:
+            raise self.error("it is nested too deeply")
+        node = self.term()
+        while (tok := self.peek()) is not None and tok[1] in ("+", "-"):
+            self.take()
+            node = (tok[1], node, self.term())
+        self.depth -= 1
+        return node
+
+    def term(self) -> tuple:
+        node = self.unary()
+        while (tok := self.peek()) is not None and tok[1] in ("*", "/", "//", "%"):
+            self.take()
+            node = (tok[1], node, self.unary())
+        return node
+
+    def unary(self) -> tuple:
+        tok = self.peek()
+        if tok is not None and tok[1] in ("-", "+"):
+            self.take()
+            inner = self.unary()
+            return ("neg", inner) if tok[1] == "-" else inner
+        return self.power()
+
+    def power(self) -> tuple:
+        base = self.atom()
+        if (tok := self.peek()) is not None and tok[1] == "**":
+            self.take()
+            return ("**", base, self.unary())
+        return base
+
+    def atom(self) -> tuple:
+        kind, value = self.take()
+        if kind == "int":
+            return ("int", int(value))
+        if kind == "name":
+            if (nxt := self.peek()) is not None and nxt[1] == "(":
+                if value not in _FUNCTIONS:
+                    raise self.error(f"unknown function {value!r} (known: {', '.join(_FUNCTIONS)})")
+                self.take("(")
+                args = [self.expr()]
+                while (tok := self.peek()) is not None and tok[1] == ",":
+                    self.take()
+                    args.append(self.expr())
+                self.take(")")
+                want = 1 if value in ("floor", "ceil") else 2
+                if len(args) != want:
+                    raise self.error(f"{value}() takes {want} argument{'s' * (want > 1)}")
+                return ("call", value, *args)
+            if value in _FUNCTIONS:
+                raise self.error(f"{value} is a function; write {value}(...)")
+            return ("name", value)
+        if value == "(":
+            node = self.expr()
+            self.take(")")
+            return node
+        raise self.error(f"unexpected {value!r}")
+
+
+def parse_dim_ast(text: str) -> tuple:
+    """Parse a dimension expression into an AST of tuples (no evaluation).
+
+    >>> parse_dim_ast("2*T + 1")
+    ('+', ('*', ('int', 2), ('name', 'T')), ('int', 1))
+    """
+    if len(text) > MAX_EXPR_CHARS:
+        raise ArgumentError(f"the dimension expression is longer than {MAX_EXPR_CHARS} characters")
+    return _Parser(text).parse()
+
+
+def ast_names(node: tuple) -> set[str]:
+    """The symbol names an AST mentions."""
+    if node[0] == "name":
+        return {node[1]}
+    if node[0] == "int":
+        return set()
+    out: set[str] = set()
+    for child in node[1:]:
+        if isinstance(child, tuple):
+            out |= ast_names(child)
+    return out
+
+
+def eval_ast(node: tuple, env: dict[str, int]) -> Any:
+    """Evaluate an AST: ints and Fractions while every name has a value, sympy otherwise."""
+    kind = node[0]
+    if kind == "int":
+        return node[1]
+    if kind == "name":
+        return env[node[1]] if node[1] in env else symbol(node[1])
+    if kind == "neg":
+        return -eval_ast(node[1], env)
+    if kind == "call":
+        args = [eval_ast(a, env) for a in node[2:]]
+        fn = node[1]
+        if all(isinstance(a, (int, Fraction)) for a in args):
+            if fn == "floor":
+                return Fraction(args[0]).__floor__()
+            if fn == "ceil":
+                return Fraction(args[0]).__ceil__()
+            return min(args) if fn == "min" else max(args)
+        s = sp()
+        ex = [_as_expr(a) for a in args]
+        return {"floor": s.floor, "ceil": s.ceiling, "min": s.Min, "max": s.Max}[fn](*ex)
+    a, b = eval_ast(node[1], env), eval_ast(node[2], env)
+    numeric = isinstance(a, (int, Fraction)) and isinstance(b, (int, Fraction))
+    if kind in ("/", "//", "%") and numeric and b == 0:
+        raise ArgumentError("division by zero in a dimension expression")
+    if kind == "+":
+        return a + b
+    if kind == "-":
+        return a - b
+    if kind == "*":
+        return a * b
+    if kind == "/":
+        return Fraction(a) / Fraction(b) if numeric else _as_expr(a) / _as_expr(b)
+    if kind == "//":
+        return Fraction(a) // Fraction(b) if numeric else sp().floor(_as_expr(a) / _as_expr(b))
+    if kind == "%":
+        return Fraction(a) % Fraction(b) if numeric else sp().Mod(_as_expr(a), _as_expr(b))
+    if kind == "**":
+        if not (isinstance(b, int) and 0 <= b <= 64):
+            raise ArgumentError("exponents in dimension expressions must be integers from 0 to 64")
+        return a**b
+    raise AssertionError(kind)  # pragma: no cover - the parser emits nothing else
+
+
+def parse_dim(value: Any, env: dict[str, int] | None = None) -> Dim:
+    """Read one dimension from a model file: an int, a symbol name or an expression.
+
+    Names with a value in ``env`` are substituted; the others stay symbolic.
+
+    >>> parse_dim(224)
+    224
+    >>> parse_dim("2*T", {"T": 16})
+    32
+    >>> parse_dim("H/2", {"H": 7})
+    Traceback (most recent call last):
+    ...
+    convcalc.errors.ArgumentError: error: the dimension 'H/2' is 7/2, not an integer
+      fix: choose sizes that divide evenly, or write floor(H/2) or ceil(H/2)
+    """
+    env = env or {}
+    if type(value) is int:
+        result: Any = value
+    elif isinstance(value, str):
+        result = norm(eval_ast(parse_dim_ast(value), env))
+    else:
+        raise ArgumentError(
+            f"a dimension must be an integer or an expression in quotes, not {type(value).__name__} {value!r}"
+        )
+    if isinstance(result, Fraction):
+        raise ArgumentError(
+            f"the dimension {value!r} is {result}, not an integer",
+            fix="choose sizes that divide evenly, or write floor(H/2) or ceil(H/2)",
+        )
+    if type(result) is int:
+        if abs(result) > MAX_INT:
+            raise ArgumentError(f"the dimension {value!r} = {result} is larger than {MAX_INT:,}")
+        return result
+    if result.is_number:  # a sympy non-integer number such as 7/2
+        raise ArgumentError(f"the dimension {value!r} is {result}, not an integer")
+    return result

@@ -1,0 +1,146 @@
+"""The one error family of convcalc, with structured fields.
+
+Deep code raises a short, specific fact (what happened, with numbers, and the formula that gave
+it). Each layer of code that knows more adds it exactly once, with :meth:`ConvcalcError.add_context`:
+the plan adds the layer name, op and input shapes; the loader adds the file and line. The CLI
+renders the result and exits with :attr:`ConvcalcError.exit_code` — never a traceback.
+
+Rendered form (design.md §5)::
+
+    error: model.yaml:14: layer 'enc4b' (Conv2D): output would be empty (H = 0)
+      H_out = floor((H_in + pad_begin + pad_end - dilation*(kernel-1) - 1) / stride) + 1
+            = floor((4 + 0 + 0 - 1*(5-1) - 1) / 1) + 1 = 0
+      input (1, 4, 4, 64) comes from 'pool3' (model.yaml:11)
+      fix: padding: same, or kernel_size <= 4
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ConvcalcError(Exception):
+    """Base class. Fields are public so tests and callers can assert on them.
+
+    Attributes:
+        message: the fact, one line, with numbers ("output would be empty (H = 0)").
+        details: further lines: the formula, the formula with numbers, where the input came from.
+        fix: how to fix it, in the user's own vocabulary ("padding: same, or kernel_size <= 4").
+        file, line: where in the model file (filled in by the loader).
+        layer, op: which layer (filled in by the plan).
+        key: the argument at fault, when there is one (e.g. ``"kernel_size"``).
+        reason, data: a short machine-readable code and its numbers (``"empty_output"``,
+            ``{"axis": "H", "max_kernel": 4}``), so a frontend can word the fix in its own vocabulary.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: Iterable[str] = (),
+        fix: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        layer: str | None = None,
+        op: str | None = None,
+        key: str | None = None,
+        reason: str | None = None,
+        data: dict | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = list(details)
+        self.fix = fix
+        self.file = file
+        self.line = line
+        self.layer = layer
+        self.op = op
+        self.key = key
+        self.reason = reason
+        self.data = data or {}
+
+    def add_context(self, **fields: object) -> ConvcalcError:
+        """Fill in the fields that are still empty (inner context wins) and return ``self``.
+
+        ``details`` given here are appended after the existing ones.
+        """
+        extra = fields.pop("details", ())
+        for name, value in fields.items():
+            if getattr(self, name) is None and value is not None:
+                setattr(self, name, value)
+        self.details.extend(extra)  # type: ignore[arg-type]
+        return self
+
+    @property
+    def where(self) -> str:
+        """``file:line`` (or the part of it that is known)."""
+        if self.file and self.line:
+            return f"{self.file}:{self.line}"
+        if self.file:
+            return self.file
+        if self.line:
+            return f"line {self.line}"
+        return ""
+
+    def headline(self) -> str:
+        """The first line, without the ``error:`` prefix."""
+        parts = []
+        if self.where:
+            parts.append(self.where)
+        if self.layer is not None:
+            parts.append(f"layer '{self.layer}' ({self.op})" if self.op else f"layer '{self.layer}'")
+        parts.append(self.message)
+        return ": ".join(parts)
+
+    def render(self) -> str:
+        """The full text the CLI prints on stderr."""
+        lines = [f"error: {self.headline()}"]
+        lines += [f"  {d}" for d in self.details]
+        if self.fix:
+            lines.append(f"  fix: {self.fix}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class ModelError(ConvcalcError):
+    """The model is wrong: a bad argument, an impossible shape, an unknown op. Exit code 1."""
+
+    exit_code = 1
+
+
+class ArgumentError(ModelError):
+    """A layer argument or a model-file key has a wrong type or value."""
+
+
+class ShapeError(ModelError):
+    """Shapes do not work out: an empty output, a kernel larger than its input, a mismatch."""
+
+
+class UsageError(ConvcalcError):
+    """The command was used wrongly: a bad flag, a missing file, an unknown symbol. Exit code 2."""
+
+    exit_code = 2
+
+
+def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
+    """A "Did you mean ...?" suffix, or ``""`` when nothing is close.
+
+    >>> did_you_mean("kernal_size", ["kernel_size", "stride", "padding"])
+    " Did you mean 'kernel_size'?"
+    """
+    pool = list(candidates)
+    matches = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in pool}
+        if word.lower() in lowered:
+            matches = [lowered[word.lower()]]
+    if not matches:
+        return ""
+    if len(matches) == 1:
+        return f" Did you mean '{matches[0]}'?"
+    return " Did you mean " + ", ".join(f"'{m}'" for m in matches[:-1]) + f" or '{matches[-1]}'?"

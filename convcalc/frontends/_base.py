@@ -1,0 +1,291 @@
+"""What every frontend shares: the op registry, and :class:`Call`, a layer's arguments with typed,
+self-explaining accessors.
+
+A frontend registers one builder per framework op::
+
+    @REG.op("Conv1d", "Conv2d", "Conv3d", args=CONV_ARGS)
+    def conv(call: Call) -> list[Primitive]: ...
+
+The builder reads its arguments through ``call`` (``call.ints("kernel_size", rank)``), which
+checks types and ranges and raises :class:`ArgumentError` naming the argument and the value it
+received. Unknown argument names are rejected before the builder runs, with "did you mean".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..dims import Dim, Shape, ast_names, fmt_dim, fmt_shape, is_concrete, parse_dim, parse_dim_ast
+from ..errors import ArgumentError, ConvcalcError, ShapeError, did_you_mean
+from ..ir import Primitive
+
+REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
+ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
+
+
+def keys(*names: str, default: Any = None) -> dict[str, Any]:
+    """An argument table where every name has the same default (for ignored arguments)."""
+    return {n: default for n in names}
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """One framework op: its accepted arguments (name -> default) and its builder."""
+
+    name: str
+    framework: str
+    build: Callable[[Call], list[Primitive]]
+    args: Mapping[str, Any]
+    inputs: tuple[int, int | None] = (1, 1)
+    fix: Callable[[ConvcalcError, Call], str | None] | None = None
+    rank: int | None = None  # for the ops registered as 1D/2D/3D families
+
+
+@dataclass
+class Registry:
+    """The ops of one framework."""
+
+    framework: str
+    display: str
+    ops: dict[str, OpDef] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def op(
+        self,
+        *names: str,
+        args: Mapping[str, Any],
+        inputs: tuple[int, int | None] = (1, 1),
+        fix: Callable[[ConvcalcError, Call], str | None] | None = None,
+        ranks: Iterable[int] | None = None,
+    ) -> Callable[[Callable[[Call], list[Primitive]]], Callable[[Call], list[Primitive]]]:
+        """Register ``build`` under ``names``; with ``ranks``, name i gets rank ranks[i]."""
+        rank_list = list(ranks) if ranks is not None else [None] * len(names)
+
+        def register(build: Callable[[Call], list[Primitive]]) -> Callable[[Call], list[Primitive]]:
+            for name, rank in zip(names, rank_list):
+                self.ops[name] = OpDef(name, self.framework, build, dict(args), inputs, fix, rank)
+            return build
+
+        return register
+
+    def alias(self, alias: str, target: str) -> None:
+        """Accept ``alias`` (e.g. ``nn.Conv2d``, ``torch.cat``) for the op ``target``."""
+        self.aliases[alias] = target
+
+    def get(self, name: str) -> OpDef | None:
+        if name in self.ops:
+            return self.ops[name]
+        if name in self.aliases:
+            return self.ops[self.aliases[name]]
+        return None
+
+    def copy(self, framework: str, display: str) -> Registry:
+        reg = Registry(framework, display)
+        for name, od in self.ops.items():
+            reg.ops[name] = OpDef(od.name, framework, od.build, od.args, od.inputs, od.fix, od.rank)
+        reg.aliases = dict(self.aliases)
+        return reg
+
+
+class Call:
+    """One layer's arguments, input shapes and context, as its builder sees them.
+
+    Attributes:
+        op: the op definition; ``op.name`` is the framework's op name.
+        layer: the layer's name in the model.
+        inputs: input shapes (in the framework's layout).
+        env: symbol values, for expression strings in arguments.
+    """
+
+    def __init__(
+        self,
+        op: OpDef,
+        layer: str,
+        args: Mapping[str, Any],
+        inputs: tuple[Shape, ...],
+        env: Mapping[str, int] | None = None,
+        key_lines: Mapping[str, int] | None = None,
+    ) -> None:
+        self.op = op
+        self.layer = layer
+        self.args = dict(args)
+        self.inputs = inputs
+        self.env = dict(env or {})
+        self.key_lines = dict(key_lines or {})
+        self.used_symbols: set[str] = set()
+
+    # ---------------------------------------------------------------- plumbing
+
+    @property
+    def x(self) -> Shape:
+        """The first (usually only) input shape."""
+        return self.inputs[0]
+
+    @property
+    def rank(self) -> int:
+        assert self.op.rank is not None, self.op.name
+        return self.op.rank
+
+    def fail(self, key: str | None, message: str, fix: str | None = None, cls: type = ArgumentError) -> ConvcalcError:
+        """An error about argument ``key`` (its own line when the loader recorded it)."""
+        return cls(message, fix=fix, key=key, line=self.key_lines.get(key) if key else None)
+
+    def given(self, name: str) -> bool:
+        """Whether the model file gave this argument (as opposed to its default)."""
+        return name in self.args
+
+    def raw(self, name: str) -> Any:
+        """The value as written, or the op's default."""
+        if name in self.args:
+            return self.args[name]
+        default = self.op.args.get(name, ABSENT)
+        if default is REQUIRED:
+            raise self.fail(
+                name, f"{self.op.name} needs the argument '{name}'", fix=f"add {name}: ... to the layer"
+            )
+        return None if default is ABSENT else default
+
+    # ---------------------------------------------------------------- typed accessors
+
+    def _to_int(self, name: str, value: Any, *, allow_symbolic: bool = False) -> Dim:
+        if isinstance(value, bool):
+            raise self.fail(name, f"{name} must be an integer, not the boolean {value}")
+        if isinstance(value, float):
+            if value.is_integer():
+                return int(value)
+            raise self.fail(name, f"{name} must be an integer, got {value}")
+        if isinstance(value, str):
+            try:
+                self.used_symbols |= ast_names(parse_dim_ast(value))
+                v = parse_dim(value, self.env)
+            except ArgumentError as e:
+                raise self.fail(name, f"{name}: {e.message}", fix=e.fix) from None
+            if not is_concrete(v) and not allow_symbolic:
+                raise self.fail(
+                    name,
+                    f"{name} must be a number; {value!r} depends on symbols",
+                    fix=f"give the symbols a value with --set, or write a number for {name}",
+                )
+            return v
+        if type(value) is int:
+            return value
+        raise self.fail(name, f"{name} must be an integer, got {_describe(value)}")
+
+    def int(self, name: str, *, min: int | None = 1, allow_symbolic: bool = False) -> Any:
+        """An integer argument (``min`` checked when concrete)."""
+        v = self._to_int(name, self.raw(name), allow_symbolic=allow_symbolic)
+        if min is not None and is_concrete(v) and v < min:
+            raise self.fail(name, f"{name} must be at least {min}, got {v}")
+        return v
+
+    def opt_int(self, name: str, *, min: int | None = 1) -> int | None:
+        v = self.raw(name)
+        return None if v is None else self.int(name, min=min)
+
+    def ints(self, name: str, n: int, *, min: int | None = 1, value: Any = ABSENT) -> tuple[int, ...]:
+        """An int or a list of ``n`` ints (``kernel_size: 3`` or ``[3, 3]``)."""
+        v = self.raw(name) if value is ABSENT else value
+        if isinstance(v, (list, tuple)):
+            if len(v) != n:
+                raise self.fail(
+                    name,
+                    f"{name} must be one integer or a list of {n}, got {len(v)} values {list(v)}",
+                    fix=f"write {name}: {v[0] if v else 1} or a list of {n}",
+                )
+            out = tuple(self._to_int(name, e) for e in v)
+        else:
+            out = (self._to_int(name, v),) * n
+        if min is not None:
+            for e in out:
+                if e < min:
+                    raise self.fail(name, f"{name} values must be at least {min}, got {_fmt_value(self.raw(name) if value is ABSENT else value)}")
+        return out  # type: ignore[return-value]
+
+    def dim(self, name: str, *, min: int = 1, value: Any = ABSENT) -> Dim:
+        """A size that may be a symbol or an expression (``units: 4*F``)."""
+        v = self.raw(name) if value is ABSENT else value
+        d = self._to_int(name, v, allow_symbolic=True)
+        if is_concrete(d) and d < min:
+            raise self.fail(name, f"{name} must be at least {min}, got {d}")
+        return d
+
+    def flag(self, name: str) -> bool:
+        v = self.raw(name)
+        if isinstance(v, bool):
+            return v
+        raise self.fail(name, f"{name} must be true or false, got {_describe(v)}")
+
+    def number(self, name: str) -> float:
+        v = self.raw(name)
+        if isinstance(v, str):  # YAML 1.1 reads 1e-3 (no dot) as a string
+            try:
+                v = float(v)
+            except ValueError:
+                pass
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise self.fail(name, f"{name} must be a number, got {_describe(v)}")
+        if not math.isfinite(v):
+            raise self.fail(name, f"{name} must be finite, got {v}")
+        return float(v)
+
+    def choice(self, name: str, options: Iterable[str], *, case_insensitive: bool = True) -> str:
+        """One of ``options`` (returned as spelled in ``options``)."""
+        opts = list(options)
+        v = self.raw(name)
+        if isinstance(v, str):
+            for o in opts:
+                if v == o or (case_insensitive and v.lower() == o.lower()):
+                    return o
+        shown = ", ".join(repr(o) for o in opts)
+        hint = did_you_mean(v, opts) if isinstance(v, str) else ""
+        raise self.fail(name, f"{name} must be one of {shown}, got {_describe(v)}.{hint}".replace("..", "."))
+
+    def in_range_axis(self, name: str, axis: int, ndim: int) -> int:
+        if not -ndim <= axis < ndim:
+            raise self.fail(
+                name,
+                f"{name}={axis} is out of range for the {ndim}-D input {fmt_shape(self.x)} "
+                f"(valid: {-ndim} to {ndim - 1})",
+                cls=ShapeError,
+            )
+        return axis % ndim
+
+
+def _fmt_value(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_fmt_value(e) for e in v) + "]"
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def _describe(v: Any) -> str:
+    if v is None:
+        return "nothing (null)"
+    if isinstance(v, str):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return f"the list {_fmt_value(v)}"
+    if isinstance(v, dict):
+        return "a mapping"
+    return f"{type(v).__name__} {v!r}"
+
+
+def require_ndim(call: Call, allowed: Iterable[int], what: str, fix: str | None = None) -> None:
+    """Reject an input whose number of axes is not in ``allowed``."""
+    ok = sorted(set(allowed))
+    n = len(call.x)
+    if n not in ok:
+        want = " or ".join(f"{k}-D" for k in ok)
+        raise ShapeError(
+            f"{call.op.name} expects a {want} input {what}, got {n}-D {fmt_shape(call.x)}", reason="rank", fix=fix
+        )
+
+
+def shape_str(shape: Shape) -> str:
+    return fmt_shape(shape)
+
+
+def dim_str(d: Dim) -> str:
+    return fmt_dim(d)

@@ -1,0 +1,871 @@
+"""The canonical layers: one frozen dataclass per kind, framework-free.
+
+A frontend lowers each framework layer into a short chain of these primitives (a PyTorch
+``Conv2d`` is one :class:`Conv`; a Keras ``SeparableConv2D`` is a depthwise :class:`Conv`, a
+pointwise :class:`Conv` and maybe an :class:`Activation`). Every primitive answers three
+questions, and nothing below this module knows which framework a layer came from:
+
+- :meth:`Primitive.infer` — the output shape, from the input shapes (raises :class:`ShapeError`
+  with the formula and the numbers when the shapes do not work);
+- :meth:`Primitive.params` — ``(trainable, non_trainable)`` parameter counts;
+- :meth:`Primitive.macs` — multiply-accumulates, by design.md §4.
+
+Shapes are in the tensor's real layout. Spatial primitives know their spatial ``rank`` and
+whether channels come last; the spatial axes are counted from the end, so leading batch
+dimensions (tf.keras' extra ones, PyTorch's unbatched inputs) need no special case.
+
+Padding is explicit ``(begin, end)`` per spatial axis, or a policy ``"same_upper"`` /
+``"same_lower"`` whose pads depend on the input size (TF/Keras ``same`` is ``same_upper``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Union
+
+from . import formulas as F
+from .dims import (
+    Dim,
+    Shape,
+    divisible,
+    eq,
+    floordiv,
+    fmt_dim,
+    fmt_shape,
+    ge,
+    is_concrete,
+    norm,
+    prod,
+    sp,
+)
+from .errors import ShapeError
+
+Pads = tuple[tuple[Dim, Dim], ...]
+Padding = Union[Pads, str]  # explicit (begin, end) per spatial axis, or "same_upper"/"same_lower"
+
+AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+def axis_name(rank: int, i: int) -> str:
+    """``H``/``W`` style name of spatial axis ``i`` of a ``rank``-D layer."""
+    return AXIS_NAMES.get(rank, tuple(f"X{j}" for j in range(rank)))[i]
+
+
+# --------------------------------------------------------------------------- constraints
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """Something the symbols must satisfy for the plan to hold.
+
+    ``kind`` is ``"valid"`` (every size >= 1, kernels fit), ``"merge"`` (inputs of a merge agree)
+    or ``"exact"`` (no remainder dropped).
+    """
+
+    text: str
+    kind: str = "valid"
+    layer: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def relation_text(lhs: Dim, op: str, rhs: Dim) -> str:
+    """``H >= 5`` rather than ``H + 2 >= 7``: solved for one symbol when it is linear."""
+    s = sp()
+    expr = s.expand(lhs - rhs)
+    names = list(expr.free_symbols)
+    if len(names) == 1 and op in (">=", "==") and expr.is_polynomial(names[0]):
+        poly = s.Poly(expr, names[0])
+        if poly.degree() == 1:
+            a, b = poly.all_coeffs()
+            bound = -b / a
+            if op == "==":
+                return f"{names[0]} == {fmt_dim(bound)}"
+            if a > 0:
+                bound_i = s.ceiling(bound)
+                return f"{names[0]} >= {fmt_dim(bound_i)}"
+            bound_i = s.floor(bound)
+            return f"{names[0]} <= {fmt_dim(bound_i)}"
+    return f"{fmt_dim(lhs)} {op} {fmt_dim(rhs)}"
+
+
+class Checks:
+    """Collects constraints while shapes are inferred; raises on violations that are certain.
+
+    Each ``require_*`` is three-valued: a certain violation raises the error built by
+    ``error()``, a certain success passes, an undecidable condition becomes a :class:`Constraint`.
+    """
+
+    def __init__(self) -> None:
+        self.constraints: list[Constraint] = []
+        self.layer: str | None = None
+
+    def _record(self, text: str, kind: str) -> None:
+        c = Constraint(text, kind, self.layer)
+        if all(c.text != old.text for old in self.constraints):
+            self.constraints.append(c)
+
+    def require_ge(self, a: Dim, b: Dim, error: Callable[[], ShapeError], kind: str = "valid") -> None:
+        verdict = ge(a, b)
+        if verdict is False:
+            raise error()
+        if verdict is None:
+            self._record(relation_text(a, ">=", b), kind)
+
+    def require_eq(self, a: Dim, b: Dim, error: Callable[[], ShapeError], kind: str = "merge") -> None:
+        verdict = eq(a, b)
+        if verdict is False:
+            raise error()
+        if verdict is None:
+            self._record(relation_text(a, "==", b), kind)
+
+    def require_divisible(self, x: Dim, d: Dim, error: Callable[[], ShapeError], kind: str = "valid") -> None:
+        verdict = divisible(x, d)
+        if verdict is False:
+            raise error()
+        if verdict is None:
+            self._record(f"{fmt_dim(x)} % {fmt_dim(d)} == 0", kind)
+
+
+# --------------------------------------------------------------------------- layout helpers
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where batch, channel and spatial axes sit in a tensor of a given rank."""
+
+    batch_axes: tuple[int, ...]
+    channel_axis: int
+    spatial_axes: tuple[int, ...]
+
+
+def layout(shape: Shape, rank: int, channels_last: bool, what: str) -> Layout:
+    """Axes of a ``rank``-D spatial layer's input, counted from the end.
+
+    >>> layout((8, 3, 224, 224), 2, False, "Conv")
+    Layout(batch_axes=(0,), channel_axis=1, spatial_axes=(2, 3))
+    """
+    n = len(shape)
+    if n < rank + 1:
+        raise ShapeError(
+            f"needs an input with at least {rank + 1} axes ({rank} spatial + channels), got {n}-D {fmt_shape(shape)}",
+            reason="rank",
+        )
+    if channels_last:
+        return Layout(tuple(range(n - rank - 1)), n - 1, tuple(range(n - rank - 1, n - 1)))
+    return Layout(tuple(range(n - rank - 1)), n - rank - 1, tuple(range(n - rank, n)))
+
+
+def replace_axes(shape: Shape, new: dict[int, Dim]) -> Shape:
+    return tuple(new.get(i, d) for i, d in enumerate(shape))
+
+
+def _same_pad_pairs(shape: Shape, lay: Layout, kernel, stride, dilation, policy: str) -> Pads:
+    return tuple(
+        F.same_pads(shape[ax], kernel[i], stride[i], dilation[i], lower=policy == "same_lower")
+        for i, ax in enumerate(lay.spatial_axes)
+    )
+
+
+# --------------------------------------------------------------------------- the primitives
+
+
+@dataclass(frozen=True, kw_only=True)
+class Primitive:
+    """Base class: shape-preserving, parameter-free, no MACs, unless a subclass says otherwise."""
+
+    kind: ClassVar[str] = "primitive"
+    arity: ClassVar[tuple[int, int | None]] = (1, 1)  # (min, max) number of inputs
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        return inputs[0]
+
+    def params(self) -> tuple[Dim, Dim]:
+        return (0, 0)
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> Dim:
+        return 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv(Primitive):
+    """N-d convolution, grouped and dilated, with explicit or policy padding (§1).
+
+    ``padding_mode`` (zeros/reflect/replicate/circular) never changes the shape (§1.1), but
+    reflect needs ``pad < L`` and circular ``pad <= L``.
+    """
+
+    kind: ClassVar[str] = "conv"
+    rank: int
+    in_channels: Dim
+    out_channels: Dim
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: Padding
+    groups: int = 1
+    bias: bool = True
+    channels_last: bool = False
+    padding_mode: str = "zeros"
+
+    def pads(self, x: Shape) -> Pads:
+        """Explicit (begin, end) pads for input ``x`` (resolving a ``same_*`` policy)."""
+        if isinstance(self.padding, str):
+            lay = layout(x, self.rank, self.channels_last, "conv")
+            return _same_pad_pairs(x, lay, self.kernel, self.stride, self.dilation, self.padding)
+        return self.padding
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        lay = layout(x, self.rank, self.channels_last, "conv")
+        c = x[lay.channel_axis]
+        checks.require_eq(
+            c,
+            self.in_channels,
+            lambda: ShapeError(
+                f"expects {fmt_dim(self.in_channels)} input channels, but the input {fmt_shape(x)} has {fmt_dim(c)}",
+                reason="channels",
+                data={"expected": self.in_channels, "got": c},
+            ),
+            kind="valid",
+        )
+        checks.require_divisible(
+            c,
+            self.groups,
+            lambda: ShapeError(
+                f"input channels ({fmt_dim(c)}) are not divisible by groups ({self.groups})", reason="groups"
+            ),
+        )
+        checks.require_divisible(
+            self.out_channels,
+            self.groups,
+            lambda: ShapeError(
+                f"output channels ({fmt_dim(self.out_channels)}) are not divisible by groups ({self.groups})",
+                reason="groups",
+            ),
+        )
+        out: dict[int, Dim] = {lay.channel_axis: self.out_channels}
+        for i, ax in enumerate(lay.spatial_axes):
+            L = x[ax]
+            k, s, d = self.kernel[i], self.stride[i], self.dilation[i]
+            name = axis_name(self.rank, i)
+            if isinstance(self.padding, str):
+                out[ax] = F.same_out(L, s)
+                continue
+            pb, pe = self.padding[i]
+            self._check_padding_mode(L, pb, pe, name, x, checks)
+            o = F.conv_out(L, k, s, pb, pe, d)
+            k_eff = F.effective_kernel(k, d)
+
+            def empty(o=o, L=L, pb=pb, pe=pe, k=k, s=s, d=d, name=name, k_eff=k_eff, i=i) -> ShapeError:
+                max_k = floordiv(L + pb + pe - 1, d) + 1
+                return ShapeError(
+                    f"output would be empty ({name} = {fmt_dim(o)}): the kernel spans {k_eff} but the padded "
+                    f"input is {fmt_dim(norm(L + pb + pe))}",
+                    details=F.CONV_OUT.explain(f"{name}_out", o, L=L, pb=pb, pe=pe, d=d, k=k, s=s),
+                    reason="empty_output",
+                    data={"axis": name, "axis_index": i, "input": L, "max_kernel": max_k, "kernel": k},
+                )
+
+            checks.require_ge(norm(L + pb + pe), k_eff, empty)
+            out[ax] = o
+        return replace_axes(x, out)
+
+    def _check_padding_mode(self, L: Dim, pb: Dim, pe: Dim, name: str, x: Shape, checks: Checks) -> None:
+        if self.padding_mode == "reflect":
+            for p in (pb, pe):
+                checks.require_ge(
+                    L,
+                    norm(p + 1),
+                    lambda p=p: ShapeError(
+                        f"reflect padding {fmt_dim(p)} must be smaller than the input size {name} = {fmt_dim(L)}",
+                        reason="reflect_pad",
+                        data={"axis": name, "pad": p, "input": L},
+                    ),
+                )
+        elif self.padding_mode == "circular":
+            for p in (pb, pe):
+                checks.require_ge(
+                    L,
+                    p,
+                    lambda p=p: ShapeError(
+                        f"circular padding {fmt_dim(p)} wraps around more than once: the input is "
+                        f"{name} = {fmt_dim(L)}",
+                        reason="circular_pad",
+                    ),
+                )
+
+    def params(self) -> tuple[Dim, Dim]:
+        return (F.conv_params(self.in_channels, self.out_channels, self.groups, prod(self.kernel), self.bias), 0)
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> Dim:
+        lay = layout(output, self.rank, self.channels_last, "conv")
+        batch = prod(output[a] for a in lay.batch_axes)
+        positions = prod(output[a] for a in lay.spatial_axes)
+        return F.conv_macs(batch, positions, self.out_channels, self.in_channels, self.groups, prod(self.kernel))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvTranspose(Primitive):
+    """N-d transposed convolution (§2).
+
+    ``pads`` are cropped from the full scatter output ``(L-1)*s + k_eff`` at the begin/end of
+    each axis, and ``output_padding`` zeros are added at the end.
+    """
+
+    kind: ClassVar[str] = "conv_transpose"
+    rank: int
+    in_channels: Dim
+    out_channels: Dim
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pads: Pads
+    output_padding: tuple[Dim, ...]
+    groups: int = 1
+    bias: bool = True
+    channels_last: bool = False
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        lay = layout(x, self.rank, self.channels_last, "conv_transpose")
+        c = x[lay.channel_axis]
+        checks.require_eq(
+            c,
+            self.in_channels,
+            lambda: ShapeError(
+                f"expects {fmt_dim(self.in_channels)} input channels, but the input {fmt_shape(x)} has {fmt_dim(c)}",
+                reason="channels",
+            ),
+            kind="valid",
+        )
+        checks.require_divisible(
+            c, self.groups, lambda: ShapeError(f"input channels ({fmt_dim(c)}) are not divisible by groups ({self.groups})")
+        )
+        out: dict[int, Dim] = {lay.channel_axis: self.out_channels}
+        for i, ax in enumerate(lay.spatial_axes):
+            L = x[ax]
+            k, s, d = self.kernel[i], self.stride[i], self.dilation[i]
+            (pb, pe), a = self.pads[i], self.output_padding[i]
+            o = F.conv_transpose_out(L, k, s, pb, pe, d, a)
+            name = axis_name(self.rank, i)
+            checks.require_ge(
+                o,
+                1,
+                lambda o=o, L=L, k=k, s=s, d=d, pb=pb, pe=pe, a=a, name=name: ShapeError(
+                    f"output would be empty ({name} = {fmt_dim(o)}): the padding crops more than the "
+                    f"transposed convolution produces",
+                    details=F.CONV_TRANSPOSE_OUT.explain(f"{name}_out", o, L=L, s=s, pb=pb, pe=pe, d=d, k=k, a=a),
+                    reason="empty_output",
+                ),
+            )
+            out[ax] = o
+        return replace_axes(x, out)
+
+    def params(self) -> tuple[Dim, Dim]:
+        weights = norm(self.in_channels * floordiv(self.out_channels, self.groups) * prod(self.kernel))
+        return (norm(weights + (self.out_channels if self.bias else 0)), 0)
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> Dim:
+        x = inputs[0]
+        lay = layout(x, self.rank, self.channels_last, "conv_transpose")
+        batch = prod(x[a] for a in lay.batch_axes)
+        positions = prod(x[a] for a in lay.spatial_axes)
+        return F.conv_transpose_macs(batch, positions, self.in_channels, self.out_channels, self.groups, prod(self.kernel))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pool(Primitive):
+    """Max or average pooling over windows (§3). No parameters and, by convention, no MACs.
+
+    ``count_include_pad`` decides whether padded zeros count in an average (values only);
+    Keras ``same`` excludes them.
+    """
+
+    kind: ClassVar[str] = "pool"
+    mode: str  # "max" | "avg"
+    rank: int
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: Padding
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    channels_last: bool = False
+
+    def pads(self, x: Shape) -> Pads:
+        if isinstance(self.padding, str):
+            lay = layout(x, self.rank, self.channels_last, "pool")
+            return _same_pad_pairs(x, lay, self.kernel, self.stride, self.dilation, self.padding)
+        return self.padding
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        lay = layout(x, self.rank, self.channels_last, "pool")
+        out: dict[int, Dim] = {}
+        for i, ax in enumerate(lay.spatial_axes):
+            L = x[ax]
+            k, s, d = self.kernel[i], self.stride[i], self.dilation[i]
+            name = axis_name(self.rank, i)
+            if isinstance(self.padding, str):
+                out[ax] = F.same_out(L, s)
+                continue
+            pb, pe = self.padding[i]
+            o = F.pool_out(L, k, s, pb, pe, d, self.ceil_mode)
+            k_eff = F.effective_kernel(k, d)
+            formula = F.POOL_CEIL_OUT if self.ceil_mode else F.CONV_OUT
+
+            def empty(o=o, L=L, pb=pb, pe=pe, k=k, s=s, d=d, name=name, k_eff=k_eff, formula=formula, i=i) -> ShapeError:
+                return ShapeError(
+                    f"output would be empty ({name} = {fmt_dim(o)}): the pooling window spans {k_eff} but the "
+                    f"padded input is {fmt_dim(norm(L + pb + pe))}",
+                    details=formula.explain(f"{name}_out", o, L=L, pb=pb, pe=pe, d=d, k=k, s=s),
+                    reason="empty_output",
+                    data={"axis": name, "axis_index": i, "input": L, "max_kernel": floordiv(L + pb + pe - 1, d) + 1},
+                )
+
+            checks.require_ge(norm(L + pb + pe), k_eff, empty)
+            out[ax] = o
+        return replace_axes(x, out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptivePool(Primitive):
+    """Adaptive max/average pooling to a fixed output size (``None`` keeps the input size) (§3.4).
+
+    Bins follow PyTorch: bin ``i`` covers ``[floor(i*L/O), ceil((i+1)*L/O))``; they may overlap
+    and ``O > L`` is allowed.
+    """
+
+    kind: ClassVar[str] = "adaptive_pool"
+    mode: str
+    rank: int
+    output_size: tuple[Dim | None, ...]
+    channels_last: bool = False
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        lay = layout(x, self.rank, self.channels_last, "adaptive_pool")
+        new = {ax: (x[ax] if o is None else o) for ax, o in zip(lay.spatial_axes, self.output_size)}
+        return replace_axes(x, new)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalPool(Primitive):
+    """Global max/average over every spatial axis; ``keepdims`` keeps them as 1s (§3.4)."""
+
+    kind: ClassVar[str] = "global_pool"
+    mode: str
+    rank: int
+    keepdims: bool
+    channels_last: bool = False
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        lay = layout(x, self.rank, self.channels_last, "global_pool")
+        if self.keepdims:
+            return replace_axes(x, {ax: 1 for ax in lay.spatial_axes})
+        return tuple(d for i, d in enumerate(x) if i not in lay.spatial_axes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pad(Primitive):
+    """Pad every axis by ``(begin, end)`` (one pair per axis of the tensor) (§4).
+
+    ``mode``: constant (negative pads crop, as in ``F.pad``), reflect (pad < L), replicate,
+    circular (pad <= L).
+    """
+
+    kind: ClassVar[str] = "pad"
+    pads: Pads
+    mode: str = "constant"
+    value: float = 0.0
+    limits: bool = True  # PyTorch's reflect < L and circular <= L; ONNX states none
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        if len(self.pads) != len(x):
+            raise ShapeError(f"padding has {len(self.pads)} axes, the input {fmt_shape(x)} has {len(x)}")
+        out = []
+        for i, (L, (pb, pe)) in enumerate(zip(x, self.pads)):
+            o = norm(L + pb + pe)
+            if self.limits and self.mode == "reflect" and (pb != 0 or pe != 0):
+                for p in (pb, pe):
+                    checks.require_ge(
+                        L,
+                        norm(p + 1),
+                        lambda p=p, L=L, i=i: ShapeError(
+                            f"reflect padding {fmt_dim(p)} must be smaller than the input size {fmt_dim(L)} "
+                            f"(axis {i} of {fmt_shape(x)})",
+                            reason="reflect_pad",
+                        ),
+                    )
+            if self.limits and self.mode == "circular":
+                for p in (pb, pe):
+                    checks.require_ge(
+                        L,
+                        p,
+                        lambda p=p, L=L, i=i: ShapeError(
+                            f"circular padding {fmt_dim(p)} wraps around more than once: axis {i} of "
+                            f"{fmt_shape(x)} has size {fmt_dim(L)}",
+                            reason="circular_pad",
+                        ),
+                    )
+            checks.require_ge(
+                o,
+                1,
+                lambda o=o, L=L, pb=pb, pe=pe, i=i: ShapeError(
+                    f"axis {i} would be empty: {fmt_dim(L)} + {fmt_dim(pb)} + {fmt_dim(pe)} = {fmt_dim(o)}",
+                    reason="empty_output",
+                ),
+            )
+            out.append(o)
+        return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Crop(Primitive):
+    """Remove ``(begin, end)`` elements from each axis (one pair per axis of the tensor)."""
+
+    kind: ClassVar[str] = "crop"
+    crops: Pads
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        out = []
+        for i, (L, (cb, ce)) in enumerate(zip(x, self.crops)):
+            o = norm(L - cb - ce)
+            checks.require_ge(
+                o,
+                1,
+                lambda o=o, L=L, cb=cb, ce=ce, i=i: ShapeError(
+                    f"cropping {fmt_dim(cb)} + {fmt_dim(ce)} leaves nothing of axis {i} (size {fmt_dim(L)}) "
+                    f"of {fmt_shape(x)}",
+                    reason="empty_output",
+                ),
+            )
+            out.append(o)
+        return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resize(Primitive):
+    """Resize the spatial axes to ``sizes`` or by ``scales`` (``floor(L * scale)``) (§4)."""
+
+    kind: ClassVar[str] = "resize"
+    rank: int
+    mode: str = "nearest"
+    sizes: tuple[Dim, ...] | None = None
+    scales: tuple[Any, ...] | None = None  # float or Fraction per spatial axis
+    channels_last: bool = False
+    align_corners: bool = False
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        lay = layout(x, self.rank, self.channels_last, "resize")
+        new: dict[int, Dim] = {}
+        for i, ax in enumerate(lay.spatial_axes):
+            L = x[ax]
+            o = self.sizes[i] if self.sizes is not None else F.scale_out(L, self.scales[i])  # type: ignore[index]
+            name = axis_name(self.rank, i)
+            checks.require_ge(
+                o,
+                1,
+                lambda o=o, L=L, name=name, i=i: ShapeError(
+                    f"output would be empty ({name} = floor({fmt_dim(L)} * {self.scales[i]}) = {fmt_dim(o)})"  # type: ignore[index]
+                    if self.scales is not None
+                    else f"output size {name} = {fmt_dim(o)} must be at least 1",
+                    reason="empty_output",
+                ),
+            )
+            new[ax] = o
+        return replace_axes(x, new)
+
+
+def _norm_axis(axis: int, ndim: int, what: str) -> int:
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{what} {axis} is out of range for a {ndim}-D input (valid: {-ndim} to {ndim - 1})", reason="axis")
+    return axis % ndim
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flatten(Primitive):
+    """Merge axes ``start..end`` (inclusive; negative counts from the end) into one."""
+
+    kind: ClassVar[str] = "flatten"
+    start: int = 1
+    end: int = -1
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        if len(x) == 0:
+            return (1,)
+        a, b = _norm_axis(self.start, len(x), "start axis"), _norm_axis(self.end, len(x), "end axis")
+        if a > b:
+            raise ShapeError(f"flatten start axis {self.start} comes after end axis {self.end} for {fmt_shape(x)}")
+        return tuple(x[:a]) + (prod(x[a : b + 1]),) + tuple(x[b + 1 :])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reshape(Primitive):
+    """Reshape to ``target`` (the full shape; one ``-1`` is inferred). Element counts must match."""
+
+    kind: ClassVar[str] = "reshape"
+    target: tuple[Dim, ...]
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        total = prod(x)
+        unknown = [i for i, d in enumerate(self.target) if is_concrete(d) and d == -1]
+        if len(unknown) > 1:
+            raise ShapeError(f"the target shape {fmt_shape(self.target)} has more than one -1", reason="reshape")
+        for d in self.target:
+            if is_concrete(d) and d < 1 and d != -1:
+                raise ShapeError(f"the target shape {fmt_shape(self.target)} has a non-positive size {d}", reason="reshape")
+        known = prod(d for d in self.target if not (is_concrete(d) and d == -1))
+        mismatch = lambda: ShapeError(  # noqa: E731
+            f"cannot reshape {fmt_shape(x)} ({fmt_dim(total)} elements) into {fmt_shape(self.target)}"
+            + ("" if unknown else f" ({fmt_dim(known)} elements)"),
+            reason="reshape",
+        )
+        if unknown:
+            checks.require_divisible(total, known, mismatch)
+            missing = norm(floordiv(total, known)) if divisible(total, known) is not None else norm(total / known)
+            return tuple(missing if i == unknown[0] else d for i, d in enumerate(self.target))
+        checks.require_eq(total, known, mismatch, kind="valid")
+        return tuple(self.target)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Permute(Primitive):
+    """Reorder axes: output axis ``i`` is input axis ``perm[i]``."""
+
+    kind: ClassVar[str] = "permute"
+    perm: tuple[int, ...]
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        perm = tuple(p % len(x) if -len(x) <= p < len(x) else p for p in self.perm)
+        if sorted(perm) != list(range(len(x))):
+            raise ShapeError(
+                f"{self.perm} is not a permutation of the {len(x)} axes of {fmt_shape(x)}", reason="permute"
+            )
+        return tuple(x[p] for p in perm)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Concat(Primitive):
+    """Concatenate along ``axis``; every other axis must agree."""
+
+    kind: ClassVar[str] = "concat"
+    arity: ClassVar[tuple[int, int | None]] = (1, None)
+    axis: int
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        first = inputs[0]
+        for other in inputs[1:]:
+            if len(other) != len(first):
+                raise ShapeError(
+                    f"cannot concatenate {fmt_shape(first)} and {fmt_shape(other)}: different numbers of axes",
+                    reason="concat",
+                )
+        axis = _norm_axis(self.axis, len(first), "concatenation axis")
+        for other in inputs[1:]:
+            for i, (a, b) in enumerate(zip(first, other)):
+                if i == axis:
+                    continue
+                checks.require_eq(
+                    a,
+                    b,
+                    lambda a=a, b=b, i=i, other=other: ShapeError(
+                        f"cannot concatenate {fmt_shape(first)} and {fmt_shape(other)} on axis {self.axis}: "
+                        f"axis {i} differs ({fmt_dim(a)} vs {fmt_dim(b)})",
+                        reason="concat",
+                        data={"axis": i, "sizes": (a, b)},
+                    ),
+                )
+        return tuple(norm(sum(x[axis] for x in inputs)) if i == axis else d for i, d in enumerate(first))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Elementwise(Primitive):
+    """Element-wise merge of several inputs (add, subtract, multiply, average, max, min).
+
+    ``broadcast``: numpy rules (align from the right, 1s stretch), as PyTorch and ONNX; without
+    it every shape must be equal.
+    """
+
+    kind: ClassVar[str] = "elementwise"
+    arity: ClassVar[tuple[int, int | None]] = (1, None)
+    op: str
+    broadcast: bool = True
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        out = inputs[0]
+        for other in inputs[1:]:
+            out = self._merge(out, other, checks)
+        return out
+
+    def _merge(self, a: Shape, b: Shape, checks: Checks) -> Shape:
+        def mismatch(i: int | None = None) -> ShapeError:
+            where = "" if i is None else f": axis {i} differs ({fmt_dim(a[i])} vs {fmt_dim(b[i])})"
+            return ShapeError(
+                f"cannot {self.op} shapes {fmt_shape(a)} and {fmt_shape(b)}{where}", reason="merge", data={"axis": i}
+            )
+
+        if not self.broadcast:
+            if len(a) != len(b):
+                raise mismatch()
+            for i, (x, y) in enumerate(zip(a, b)):
+                checks.require_eq(x, y, lambda i=i: mismatch(i))
+            return a
+        n = max(len(a), len(b))
+        pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+        out = []
+        for x, y in zip(pa, pb):
+            if is_concrete(x) and x == 1:
+                out.append(y)
+            elif is_concrete(y) and y == 1:
+                out.append(x)
+            else:
+                checks.require_eq(x, y, lambda x=x, y=y: ShapeError(
+                    f"cannot {self.op} shapes {fmt_shape(a)} and {fmt_shape(b)}: sizes {fmt_dim(x)} and {fmt_dim(y)} "
+                    f"do not broadcast",
+                    reason="merge",
+                ))
+                out.append(x)
+        return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dense(Primitive):
+    """A dense (fully connected) layer on the last axis: ``rows * in * out`` MACs (§6.1)."""
+
+    kind: ClassVar[str] = "dense"
+    in_features: Dim
+    out_features: Dim
+    bias: bool = True
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        if not x:
+            raise ShapeError("needs an input with at least one axis", reason="rank")
+        checks.require_eq(
+            x[-1],
+            self.in_features,
+            lambda: ShapeError(
+                f"expects {fmt_dim(self.in_features)} input features, but the input {fmt_shape(x)} has "
+                f"{fmt_dim(x[-1])} on its last axis",
+                reason="features",
+            ),
+            kind="valid",
+        )
+        return tuple(x[:-1]) + (self.out_features,)
+
+    def params(self) -> tuple[Dim, Dim]:
+        return (norm(self.in_features * self.out_features + (self.out_features if self.bias else 0)), 0)
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> Dim:
+        return F.dense_macs(prod(output[:-1]), self.in_features, self.out_features)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Norm(Primitive):
+    """Batch/layer/group/instance normalisation: shape-preserving; the frontend counts params.
+
+    Frameworks count differently (§5): Keras puts BatchNorm moving statistics in
+    ``non_trainable``; PyTorch keeps them as buffers, which are not parameters.
+
+    ``axes`` are the normalised-over feature axes (for the executor); ``groups`` for GroupNorm.
+    """
+
+    kind: ClassVar[str] = "norm"
+    norm_kind: str  # "batch" | "layer" | "group" | "instance"
+    channel_axis: int = 1
+    axes: tuple[int, ...] = ()
+    groups: int = 1
+    trainable: Dim = 0
+    non_trainable: Dim = 0
+    epsilon: float = 1e-5
+
+    def params(self) -> tuple[Dim, Dim]:
+        return (self.trainable, self.non_trainable)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Activation(Primitive):
+    """An element-wise (or, for softmax, per-axis) activation: no shape change, no MACs."""
+
+    kind: ClassVar[str] = "activation"
+    fn: str
+    axis: int = -1
+    alpha: float = 0.0
+    trainable: Dim = 0  # learnable slopes (PReLU)
+
+    def params(self) -> tuple[Dim, Dim]:
+        return (self.trainable, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identity(Primitive):
+    """A layer that is the identity at inference (dropout, ``Identity``)."""
+
+    kind: ClassVar[str] = "identity"
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PixelShuffle(Primitive):
+    """``(*, C*r*r, H, W) -> (*, C, H*r, W*r)``; the inverse with ``inverse=True`` (channels first)."""
+
+    kind: ClassVar[str] = "pixel_shuffle"
+    factor: int
+    inverse: bool = False
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        if len(x) < 3:
+            raise ShapeError(f"needs an input with at least 3 axes (C, H, W), got {fmt_shape(x)}", reason="rank")
+        r = self.factor
+        *lead, c, h, w = x
+        if not self.inverse:
+            checks.require_divisible(
+                c, r * r, lambda: ShapeError(f"channels ({fmt_dim(c)}) must be divisible by upscale_factor² = {r * r}")
+            )
+            return (*lead, norm(floordiv(c, r * r)), norm(h * r), norm(w * r))
+        for name, size in (("height", h), ("width", w)):
+            checks.require_divisible(
+                size,
+                r,
+                lambda name=name, size=size: ShapeError(
+                    f"{name} ({fmt_dim(size)}) must be divisible by downscale_factor = {r}"
+                ),
+            )
+        return (*lead, norm(c * r * r), floordiv(h, r), floordiv(w, r))
+
+
+__all__ = [
+    "Activation",
+    "AdaptivePool",
+    "Checks",
+    "Concat",
+    "Constraint",
+    "Conv",
+    "ConvTranspose",
+    "Crop",
+    "Dense",
+    "Elementwise",
+    "Flatten",
+    "GlobalPool",
+    "Identity",
+    "Norm",
+    "Pad",
+    "PixelShuffle",
+    "Permute",
+    "Pool",
+    "Primitive",
+    "Reshape",
+    "Resize",
+    "layout",
+]

@@ -1,0 +1,175 @@
+"""Read model files: YAML through a safe loader that remembers line numbers (design.md §2).
+
+- Only YAML's safe types are built (``yaml.SafeLoader`` constructors; no Python objects).
+- Every mapping becomes a :class:`~convcalc.model.LineDict` that knows its line and the line of
+  each key, so errors point at ``model.yaml:14``.
+- Anchors and aliases are allowed (shared defaults with ``<<: *conv``), but the document expanded
+  through its aliases may hold at most :data:`MAX_NODES` nodes: an "alias bomb" is refused before
+  anything walks it. Files are limited to :data:`MAX_BYTES`.
+- A key given twice in one mapping is an error (PyYAML would silently keep the last).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import yaml
+
+from .errors import ArgumentError, ModelError, UsageError
+from .model import LineDict, LineList, Model, Variants, _line, merge_variant
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_NODES = 200_000
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """SafeLoader (C-accelerated when available) building LineDict / LineList."""
+
+
+def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
+    own = sum(1 for k, _ in node.value if k.tag != _MERGE_TAG)
+    loader.flatten_mapping(node)
+    merged_count = len(node.value) - own
+    out = LineDict(line=node.start_mark.line + 1)
+    own_keys: set[Any] = set()
+    for i, (key_node, value_node) in enumerate(node.value):
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise ArgumentError(
+                "a mapping key must be a plain value, not a list or a mapping", line=key_node.start_mark.line + 1
+            ) from None
+        if i >= merged_count:
+            if key in own_keys:
+                raise ArgumentError(
+                    f"the key {key!r} appears twice in the same mapping",
+                    fix="keep one of them",
+                    line=key_node.start_mark.line + 1,
+                    key=str(key),
+                )
+            own_keys.add(key)
+        out[key] = loader.construct_object(value_node, deep=True)
+        if isinstance(key, str):
+            out.key_lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
+    out = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    out.line = node.start_mark.line + 1
+    return out
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """Nodes in the document with every alias expanded (memoised: linear in the node graph)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = MAX_NODES + 1  # a node reaching itself (recursive alias) counts as too big
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(v, memo) for v in node.value)
+    else:
+        size = 1
+    memo[key] = min(size, MAX_NODES + 1)
+    return memo[key]
+
+
+def parse_yaml(text: str, file: str | None = None) -> Any:
+    """Parse YAML text into LineDict/LineList/scalars, with the safety bounds above."""
+    if len(text) > MAX_BYTES:
+        raise ModelError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB", file=file)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ModelError("the file is empty", fix="a model needs input: and layers:", file=file)
+        if _expanded_size(node, {}) > MAX_NODES:
+            raise ModelError(
+                f"the document expands to more than {MAX_NODES:,} nodes through its aliases (an 'alias bomb'?)",
+                fix="write the layers out, or use fewer nested aliases",
+                file=file,
+            )
+        return loader.construct_document(node)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        context = getattr(e, "context", None)
+        message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+        raise ModelError(
+            message,
+            line=mark.line + 1 if mark else None,
+            file=file,
+            fix="check the indentation and the quoting near that line",
+        ) from None
+    except RecursionError:
+        raise ModelError("the YAML document is nested too deeply", file=file) from None
+    except ArgumentError as e:
+        raise e.add_context(file=file) from None
+    finally:
+        loader.dispose()
+
+
+def read_text(path: str) -> str:
+    """A model file's text; a missing or unreadable file is a usage error (exit 2)."""
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_BYTES:
+            raise UsageError(f"{path}: the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory, not a model file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}") from None
+
+
+def load(path: str) -> Model | Variants:
+    """Load a model file: a :class:`Model`, or :class:`Variants` for a file with ``variants``."""
+    return loads(read_text(path), file=path)
+
+
+def loads(text: str, file: str | None = None) -> Model | Variants:
+    """Load a model from YAML text (``file`` is used in error messages)."""
+    data = parse_yaml(text, file)
+    if not isinstance(data, dict):
+        raise ArgumentError(
+            "a model file must be a mapping with input: and layers:", fix="see examples/ for the format", file=file, line=1
+        )
+    if "variants" not in data:
+        return Model.from_dict(data, file=file)
+    variants = data["variants"]
+    if not isinstance(variants, dict) or not variants:
+        raise ArgumentError(
+            "'variants' must map variant names to models", key="variants", line=_line(data, "variants"), file=file
+        )
+    models = {}
+    for key, spec in variants.items():
+        if not isinstance(spec, dict):
+            raise ArgumentError(
+                f"variant {key!r} must be a mapping of model keys", line=_line(variants, key), file=file, key="variants"
+            )
+        merged = merge_variant(data, spec)
+        if "name" not in spec:
+            merged["name"] = str(key)
+        if "variants" in spec:
+            raise ArgumentError("variants cannot be nested", line=_line(spec, "variants"), file=file)
+        try:
+            models[str(key)] = Model.from_dict(merged, file=file)
+        except ModelError as e:
+            e.message = f"variant '{key}': {e.message}"
+            raise
+    return Variants(models, file=file, name=data.get("name") if isinstance(data.get("name"), str) else None)

@@ -1,0 +1,411 @@
+"""A model as written: framework, inputs, layers — the Python side of the model file (design.md §2).
+
+Build one from a mapping (what a model file holds) or layer by layer::
+
+    >>> m = Model(framework="pytorch", input=[1, 3, 224, 224])
+    >>> m = m.add("Conv2d", out_channels=64, kernel_size=7, stride=2, padding=3, bias=False, name="conv1")
+    >>> m.plan().layers[0].output_shape
+    (1, 64, 112, 112)
+
+Nothing is checked against a framework here beyond the structure; :meth:`Model.plan` lowers each
+layer through its frontend and walks the graph.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .dims import MAX_INT, ast_names, parse_dim_ast
+from .errors import ArgumentError, UsageError, did_you_mean
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .plan import Plan
+
+DTYPE_BYTES = {
+    "float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1, "uint8": 1, "int16": 2, "int32": 4,
+    "int64": 8, "float8": 1,
+}
+TOP_KEYS = ("name", "description", "framework", "dtype", "input", "inputs", "symbols", "layers", "variants")
+LAYER_KEYS = ("op", "name", "inputs")
+MAX_LAYERS = 100_000
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/:]*$")
+_SYMBOL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class LineDict(dict):
+    """A mapping from a model file that remembers its line and the line of each key."""
+
+    line: int | None = None
+    key_lines: dict[str, int]
+
+    def __init__(self, *args: Any, line: int | None = None, key_lines: dict | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.line = line
+        self.key_lines = dict(key_lines or {})
+
+
+class LineList(list):
+    """A list from a model file that remembers its line."""
+
+    line: int | None = None
+
+
+def _line(obj: Any, key: str | None = None) -> int | None:
+    """The line of a loaded mapping (or of one of its keys), when the loader recorded it."""
+    if key is not None:
+        lines = getattr(obj, "key_lines", None)
+        if lines and key in lines:
+            return lines[key]
+    return getattr(obj, "line", None)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer as written: the framework op, its name, its sources and its arguments."""
+
+    op: str
+    name: str
+    args: Mapping[str, Any]
+    inputs: tuple[str, ...] | None = None  # None: the previous layer
+    line: int | None = None
+    key_lines: Mapping[str, int] = field(default_factory=dict)
+
+
+def snake(op: str) -> str:
+    """``BatchNorm2d`` -> ``batch_norm2d``, ``F.pad`` -> ``pad``: default layer names."""
+    base = op.rsplit(".", 1)[-1]
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])", "_", base).lower()
+
+
+class Model:
+    """A network to plan: one framework, named inputs with shapes, and layers in order.
+
+    Args:
+        framework: ``keras`` (default), ``tf.keras``, ``pytorch`` or ``onnx``.
+        input: the shape of the single input (named ``input``), batch first, in the framework's
+            layout; a dimension is an int, a symbol name or an expression (``"2*T"``).
+        inputs: several named inputs instead (``{"x": [...], "h": [...]}``).
+        layers: layer mappings (``{"op": "Conv2D", "filters": 8, ...}``) or :class:`Layer` objects.
+        symbols: default symbol values; :meth:`plan` keyword arguments override them.
+        dtype: element type for the memory columns (``float32``: 4 bytes).
+    """
+
+    def __init__(
+        self,
+        framework: str = "keras",
+        input: Any = None,
+        inputs: Mapping[str, Any] | None = None,
+        layers: Any = (),
+        *,
+        name: str | None = None,
+        dtype: str = "float32",
+        symbols: Mapping[str, int] | None = None,
+        file: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        from .frontends import framework_registry
+
+        self.file = file
+        self.name = name
+        self.description = description
+        self.registry = framework_registry(framework)
+        self.framework = self.registry.framework
+        if dtype not in DTYPE_BYTES:
+            raise ArgumentError(
+                f"unknown dtype {dtype!r}.{did_you_mean(str(dtype), DTYPE_BYTES)}".replace("..", "."),
+                fix="dtype: " + " | ".join(DTYPE_BYTES),
+                key="dtype",
+            )
+        self.dtype = dtype
+        if (input is None) == (inputs is None):
+            raise ArgumentError(
+                "a model needs exactly one of 'input' (one input) or 'inputs' (named inputs)"
+                if input is None
+                else "give 'input' or 'inputs', not both",
+                fix="input: [1, 224, 224, 3]   or   inputs: {x: [20, 100, 100, 3], h: [20, 3, 1]}",
+                key="input",
+            )
+        raw_inputs = {"input": input} if inputs is None else inputs
+        if not isinstance(raw_inputs, Mapping) or not raw_inputs:
+            raise ArgumentError("'inputs' must map input names to shapes", key="inputs", line=_line(inputs))
+        self.inputs: dict[str, tuple] = {}
+        self.input_lines: dict[str, int | None] = {}
+        for key, shape in raw_inputs.items():
+            if not isinstance(key, str) or not _NAME_RE.match(key):
+                raise ArgumentError(f"input name {key!r} is not a valid name", key="inputs", line=_line(raw_inputs))
+            self.inputs[key] = _check_shape(shape, key, _line(raw_inputs, key) if inputs is not None else _line(input))
+            self.input_lines[key] = _line(raw_inputs, key) if inputs is not None else None
+        self.symbols: dict[str, int] = {}
+        for k, v in (symbols or {}).items():
+            self.symbols[k] = check_symbol_value(k, v, line=_line(symbols, k))
+        self.layers: list[Layer] = []
+        self._counts: dict[str, int] = {}
+        if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+            raise ArgumentError("'layers' must be a list of layers", key="layers")
+        for spec in layers:
+            self._append(spec)
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, file: str | None = None) -> Model:
+        """A model from a model-file mapping (without ``variants``; see :func:`convcalc.load`)."""
+        if not isinstance(data, Mapping):
+            raise ArgumentError("a model must be a mapping with 'input' and 'layers'", file=file)
+        for key in data:
+            if key not in TOP_KEYS:
+                raise ArgumentError(
+                    f"unknown key {key!r} in the model.{did_you_mean(str(key), TOP_KEYS)}".replace("..", "."),
+                    fix="the model keys are: " + ", ".join(TOP_KEYS),
+                    key=str(key),
+                    line=_line(data, key),
+                    file=file,
+                )
+        if "variants" in data:
+            raise ArgumentError("this file has variants; load it with convcalc.load()", key="variants", file=file)
+        if "layers" not in data:
+            raise ArgumentError("the model has no 'layers'", fix="add layers: [...]", file=file, line=_line(data))
+        for key in ("name", "framework", "dtype", "description"):
+            if key in data and not isinstance(data[key], str):
+                raise ArgumentError(f"'{key}' must be a string, got {data[key]!r}", key=key, line=_line(data, key), file=file)
+        if "symbols" in data and not isinstance(data["symbols"], Mapping):
+            raise ArgumentError("'symbols' must map names to integers, e.g. {H: 224}", key="symbols",
+                                line=_line(data, "symbols"), file=file)
+        layers = data["layers"]
+        if not isinstance(layers, list) or not layers:
+            raise ArgumentError("'layers' must be a non-empty list", key="layers", line=_line(data, "layers"), file=file)
+        try:
+            return cls(
+                framework=data.get("framework", "keras"),
+                input=data.get("input"),
+                inputs=data.get("inputs"),
+                layers=layers,
+                name=data.get("name"),
+                dtype=data.get("dtype", "float32"),
+                symbols=data.get("symbols"),
+                file=file,
+                description=data.get("description"),
+            )
+        except ArgumentError as e:
+            if e.line is None and e.key in ("framework", "dtype", "input", "inputs"):
+                e.line = _line(data, e.key if e.key in data else ("inputs" if "inputs" in data else "input"))
+            raise e.add_context(file=file)
+
+    def add(self, op: str, *, name: str | None = None, inputs: str | list[str] | None = None, **args: Any) -> Model:
+        """Append a layer and return the model (so calls chain)."""
+        spec: dict[str, Any] = {"op": op, **args}
+        if name is not None:
+            spec["name"] = name
+        if inputs is not None:
+            spec["inputs"] = inputs
+        self._append(spec)
+        return self
+
+    def _append(self, spec: Any) -> None:
+        if len(self.layers) >= MAX_LAYERS:
+            raise ArgumentError(f"more than {MAX_LAYERS:,} layers", file=self.file)
+        if isinstance(spec, Layer):
+            layer = spec
+        else:
+            layer = self._parse_layer(spec)
+        taken = {ly.name for ly in self.layers} | set(self.inputs)
+        if layer.name in taken:
+            raise ArgumentError(
+                f"the name '{layer.name}' is used twice",
+                fix="give every layer a unique name",
+                line=layer.key_lines.get("name", layer.line),
+                file=self.file,
+                key="name",
+            )
+        self.layers.append(layer)
+
+    def _parse_layer(self, spec: Any) -> Layer:
+        index = len(self.layers) + 1
+        if not isinstance(spec, Mapping):
+            raise ArgumentError(
+                f"layer {index} must be a mapping such as {{op: Conv2D, filters: 8}}, got {spec!r}",
+                line=_line(spec) or _line(self.layers[-1]) if self.layers else _line(spec),
+                file=self.file,
+            )
+        line = _line(spec)
+        op = spec.get("op")
+        if not isinstance(op, str) or not op:
+            raise ArgumentError(
+                f"layer {index} has no 'op'" if op is None else f"layer {index}: 'op' must be a name, got {op!r}",
+                fix="every layer starts with op: <the framework's class or function name>",
+                line=line,
+                file=self.file,
+                key="op",
+            )
+        name = spec.get("name")
+        if name is None:
+            base = snake(op)
+            self._counts[base] = self._counts.get(base, 0) + 1
+            name = f"{base}_{self._counts[base]}"
+            while name in {ly.name for ly in self.layers} or name in self.inputs:
+                self._counts[base] += 1
+                name = f"{base}_{self._counts[base]}"
+        elif not isinstance(name, str) or not _NAME_RE.match(name):
+            raise ArgumentError(
+                f"layer {index}: name {name!r} is not a valid name (letters, digits, _ . - / :)",
+                line=_line(spec, "name"),
+                file=self.file,
+                key="name",
+            )
+        src = spec.get("inputs")
+        sources: tuple[str, ...] | None
+        if src is None:
+            sources = None
+        elif isinstance(src, str):
+            sources = (src,)
+        elif isinstance(src, list) and src and all(isinstance(s, str) for s in src):
+            sources = tuple(src)
+        else:
+            raise ArgumentError(
+                f"layer '{name}': inputs must be a layer name or a list of names, got {src!r}",
+                line=_line(spec, "inputs"),
+                file=self.file,
+                key="inputs",
+            )
+        args = {k: v for k, v in spec.items() if k not in LAYER_KEYS}
+        for k in args:
+            if not isinstance(k, str):
+                raise ArgumentError(f"layer '{name}': argument names must be strings, got {k!r}", line=line, file=self.file)
+        key_lines = dict(getattr(spec, "key_lines", {}) or {})
+        return Layer(op=op, name=name, args=args, inputs=sources, line=line, key_lines=key_lines)
+
+    # ------------------------------------------------------------------ planning
+
+    def plan(self, **symbols: int) -> Plan:
+        """Plan every layer: shapes, params, MACs, memory. Keyword arguments set symbols."""
+        from .plan import build_plan
+
+        return build_plan(self, symbols)
+
+    def symbol_names(self) -> set[str]:
+        """Symbols named in the input shapes and the ``symbols`` defaults."""
+        names = set(self.symbols)
+        for shape in self.inputs.values():
+            for d in shape:
+                if isinstance(d, str):
+                    names |= ast_names(parse_dim_ast(d))
+        return names
+
+    def __repr__(self) -> str:
+        return f"Model({self.name or 'unnamed'!r}, framework={self.framework!r}, {len(self.layers)} layers)"
+
+
+def _check_shape(shape: Any, name: str, line: int | None) -> tuple:
+    """A shape as written: a list of ints or expression strings (parsed now, evaluated at plan time)."""
+    if not isinstance(shape, (list, tuple)) or not shape:
+        raise ArgumentError(
+            f"the shape of input '{name}' must be a non-empty list such as [1, 224, 224, 3], got {shape!r}",
+            line=line,
+            key="input",
+        )
+    out = []
+    for d in shape:
+        if isinstance(d, bool) or not isinstance(d, (int, str)):
+            raise ArgumentError(
+                f"input '{name}': a dimension must be an integer or an expression, got {d!r}",
+                fix="write sizes as integers (224) or symbols (H, 2*T)",
+                line=line,
+                key="input",
+            )
+        if isinstance(d, int):
+            if d < 1:
+                raise ArgumentError(
+                    f"input '{name}': sizes must be at least 1, got {d} in {list(shape)}", line=line, key="input"
+                )
+            if d > MAX_INT:
+                raise ArgumentError(f"input '{name}': the size {d} is larger than {MAX_INT:,}", line=line, key="input")
+        else:
+            try:
+                parse_dim_ast(d)
+            except ArgumentError as e:
+                raise e.add_context(line=line, key="input") from None
+        out.append(d)
+    return tuple(out)
+
+
+def check_symbol_value(name: Any, value: Any, *, line: int | None = None) -> int:
+    """A symbol value: a positive integer."""
+    if not isinstance(name, str) or not _SYMBOL_RE.match(name):
+        raise ArgumentError(f"symbol name {name!r} is not a valid name", line=line, key="symbols")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ArgumentError(
+            f"symbol {name} must be a positive integer, got {value!r}", line=line, key="symbols",
+            fix=f"{name}: 224",
+        )
+    if value > MAX_INT:
+        raise ArgumentError(f"symbol {name} = {value} is larger than {MAX_INT:,}", line=line, key="symbols")
+    return value
+
+
+class Variants(Mapping[str, Model]):
+    """The models of a ``variants`` file, by name, in file order."""
+
+    def __init__(self, models: dict[str, Model], *, file: str | None = None, name: str | None = None) -> None:
+        self._models = models
+        self.file = file
+        self.name = name
+
+    def __getitem__(self, key: str) -> Model:
+        if key not in self._models:
+            raise UsageError(f"no variant named {key!r}.{did_you_mean(key, self._models)}".replace("..", "."))
+        return self._models[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._models)
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def plan(self, **symbols: int) -> dict[str, Plan]:
+        """Plan every variant (symbols a variant does not use are ignored for it)."""
+        from .plan import build_plan
+
+        unknown = set(symbols) - set().union(*(m.symbol_names() for m in self._models.values()))
+        plans = {}
+        for key, model in self._models.items():
+            plans[key] = build_plan(model, symbols, strict_symbols=False)
+        if unknown:
+            used = set().union(*(p.used_symbols for p in plans.values()))
+            really = unknown - used
+            if really:
+                raise unknown_symbol_error(sorted(really)[0], used)
+        return plans
+
+    def __repr__(self) -> str:
+        return f"Variants({list(self._models)})"
+
+
+def unknown_symbol_error(name: str, known: set[str]) -> UsageError:
+    listed = ", ".join(sorted(known)) if known else "none: every size is a number"
+    return UsageError(
+        f"the model has no symbol {name!r}.{did_you_mean(name, known)} (its symbols: {listed})".replace("..", "."),
+        key=name,
+    )
+
+
+def merge_variant(shared: Mapping[str, Any], variant: Mapping[str, Any]) -> dict[str, Any]:
+    """A variant's model: the shared top-level keys, overridden by the variant's (symbols merged)."""
+    out = LineDict(line=_line(variant), key_lines=dict(getattr(shared, "key_lines", {})))
+    out.update((k, v) for k, v in shared.items() if k != "variants")
+    out.key_lines.update(getattr(variant, "key_lines", {}))
+    for k, v in variant.items():
+        if k == "symbols" and isinstance(v, Mapping) and isinstance(out.get("symbols"), Mapping):
+            old = out["symbols"]
+            merged = LineDict(old, line=_line(v), key_lines={**getattr(old, "key_lines", {}), **getattr(v, "key_lines", {})})
+            merged.update(v)
+            out[k] = merged
+        elif k in ("input", "inputs"):
+            out.pop("input", None)
+            out.pop("inputs", None)
+            out[k] = v
+        else:
+            out[k] = v
+    return out

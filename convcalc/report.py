@@ -1,0 +1,151 @@
+"""Render plans: rows first (pure data), text last (the only place that calls ``tabulate``).
+
+Every rendering states its counting conventions — MACs vs FLOPs, what is excluded, whose
+parameter count, what activation memory means — because they are the most asked question in
+this field (design.md §4).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from typing import TYPE_CHECKING, Any
+
+from .dims import fmt_count, fmt_dim, fmt_shape, is_concrete
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .plan import Plan
+
+FORMATS = ("text", "github", "markdown", "latex", "html", "csv", "json")
+
+PARAM_CONVENTION = {
+    "pytorch": "params follow PyTorch: parameters only, buffers (BatchNorm running mean/var) excluded",
+    "keras": "params follow Keras count_params(): BatchNorm moving mean/variance included, as non-trainable",
+    "tf.keras": "params follow tf.keras count_params(): BatchNorm moving mean/variance included, as non-trainable",
+    "onnx": "params are ONNX initializer elements (weights, biases; BatchNormalization mean/var as non-trainable)",
+}
+
+
+def conventions(plan: Plan) -> list[str]:
+    """The counting conventions, one statement per line."""
+    return [
+        "MACs = multiply-accumulates of convolutions and dense layers (transposed convolutions counted by input "
+        "positions); bias adds, normalisation, activations, pooling and resizing are excluded. FLOPs = 2 x MACs.",
+        PARAM_CONVENTION[plan.framework] + ".",
+        f"activations = output elements x {plan.dtype_bytes} bytes ({plan.dtype}) per layer, batch included, "
+        "model inputs excluded.",
+    ]
+
+
+def human_bytes(n: Any) -> str:
+    """``3.06 MiB``; expressions are left as they are."""
+    if not is_concrete(n):
+        return fmt_dim(n) + " B"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.2f} {unit}"
+        value /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def human_count(n: Any) -> str:
+    """``4.09 G``; expressions are left as they are."""
+    if not is_concrete(n):
+        return fmt_dim(n)
+    for div, unit in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(n) >= div:
+            return f"{n / div:.2f} {unit}"
+    return str(n)
+
+
+def plan_rows(plan: Plan, *, exact: bool) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the per-layer table (``exact``: bytes as integers, for CSV)."""
+    nontrainable = any(not (is_concrete(ly.non_trainable_params) and ly.non_trainable_params == 0) for ly in plan.layers)
+    header = ["layer", "op", "input", "output", "params"]
+    if nontrainable:
+        header.append("non-trainable")
+    header += ["MACs", "FLOPs", "activation bytes" if exact else "activations"]
+    rows: list[list[str]] = []
+    for name, shape in plan.inputs.items():
+        row = [name, "input", "", fmt_shape(shape), ""] + ([""] if nontrainable else []) + ["", "", ""]
+        rows.append(row)
+    for ly in plan.layers:
+        row = [ly.name, ly.op, " + ".join(fmt_shape(s) for s in ly.input_shapes), fmt_shape(ly.output_shape),
+               _count(ly.params, exact)]
+        if nontrainable:
+            row.append(_count(ly.non_trainable_params, exact))
+        row += [_count(ly.macs, exact), _count(ly.flops, exact),
+                _count(ly.activation_bytes, True) if exact else human_bytes(ly.activation_bytes)]
+        rows.append(row)
+    t = plan.totals
+    total = ["total", "", "", "", _count(t.params, exact)]
+    if nontrainable:
+        total.append(_count(t.non_trainable_params, exact))
+    total += [_count(t.macs, exact), _count(t.flops, exact),
+              _count(t.activation_bytes, True) if exact else human_bytes(t.activation_bytes)]
+    rows.append(total)
+    return header, rows
+
+
+def _count(n: Any, exact: bool) -> str:
+    if exact:
+        return str(n) if is_concrete(n) else fmt_dim(n)
+    return fmt_count(n)
+
+
+def summary_lines(plan: Plan) -> list[str]:
+    t = plan.totals
+    return [
+        f"totals: {fmt_count(t.params)} params ({fmt_count(t.trainable_params)} trainable, "
+        f"{fmt_count(t.non_trainable_params)} non-trainable); {fmt_count(t.macs)} MACs ({human_count(t.macs)}); "
+        f"{fmt_count(t.flops)} FLOPs; activations {human_bytes(t.activation_bytes)}",
+    ]
+
+
+def constraint_lines(plan: Plan) -> list[str]:
+    if not plan.constraints:
+        return []
+    return ["valid when: " + ", ".join(c.text for c in plan.constraints)]
+
+
+def title(plan: Plan) -> str:
+    sym = ", ".join(f"{k}={v}" for k, v in sorted(plan.symbols.items()))
+    return (f"{plan.name or plan.file or 'model'} ({plan.framework}, {plan.dtype}"
+            + (f"; {sym}" if sym else "") + ")")
+
+
+def render_plan(plan: Plan, fmt: str = "text") -> str:
+    """The plan as ``fmt``: a table followed by totals, constraints and conventions."""
+    if fmt == "json":
+        return plan.to_json()
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    exact = fmt == "csv"
+    header, rows = plan_rows(plan, exact=exact)
+    notes = summary_lines(plan) + constraint_lines(plan) + ["conventions: " + " ".join(conventions(plan))]
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        for line in constraint_lines(plan) + ["conventions: " + c for c in conventions(plan)]:
+            buf.write(f"# {line}\n")
+        return buf.getvalue()
+    from tabulate import tabulate
+
+    numeric = {"params", "non-trainable", "MACs", "FLOPs", "activations", "activation bytes"}
+    align = ["right" if h in numeric else "left" for h in header]
+    if fmt == "html":
+        table = tabulate(rows, header, tablefmt="html", colalign=align, disable_numparse=True)
+        paras = "".join(f"<p>{html.escape(n)}</p>\n" for n in notes)
+        return f"<h3>{html.escape(title(plan))}</h3>\n{table}\n{paras}"
+    if fmt == "latex":
+        table = tabulate(rows, header, tablefmt="latex_booktabs", colalign=align, disable_numparse=True)
+        return table + "\n" + "".join(f"% {n}\n" for n in notes)
+    if fmt in ("github", "markdown"):
+        table = tabulate(rows, header, tablefmt="github" if fmt == "github" else "pipe", colalign=align, disable_numparse=True)
+        return f"**{title(plan)}**\n\n{table}\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+    table = tabulate(rows, header, tablefmt="simple", colalign=align, disable_numparse=True)
+    return f"{title(plan)}\n\n{table}\n\n" + "\n".join(notes) + "\n"
