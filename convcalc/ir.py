@@ -415,6 +415,9 @@ class Pool(Primitive):
             o = F.pool_out(L, k, s, pb, pe, d, self.ceil_mode)
             k_eff = F.effective_kernel(k, d)
             formula = F.POOL_CEIL_OUT if self.ceil_mode else F.CONV_OUT
+            # ceil_mode lets the last window hang past the end: one window exists as soon as
+            # L + pb + pe - k_eff + s - 1 >= 0 (floor mode: the window must fit).
+            slack = s - 1 if self.ceil_mode else 0
 
             def empty(o=o, L=L, pb=pb, pe=pe, k=k, s=s, d=d, name=name, k_eff=k_eff, formula=formula, i=i) -> ShapeError:
                 return ShapeError(
@@ -425,7 +428,7 @@ class Pool(Primitive):
                     data={"axis": name, "axis_index": i, "input": L, "max_kernel": floordiv(L + pb + pe - 1, d) + 1},
                 )
 
-            checks.require_ge(norm(L + pb + pe), k_eff, empty)
+            checks.require_ge(norm(L + pb + pe + slack), k_eff, empty)
             out[ax] = o
         return replace_axes(x, out)
 

@@ -196,6 +196,15 @@ def conv(call: Call) -> list[Primitive]:
     bias = call.flag("use_bias")
     require_rank(call, r, extra_batch_ok=is_tf(call))
     last = channels_last(call)
+    if len(call.x) > r + 2 and not last and max(s) > 1:
+        raise call.fail(
+            "strides",
+            f"tf.keras fails on extra leading batch axes with channels_first and strides {_t(s)}: TensorFlow strides the "
+            f"wrong axes of {fmt_shape(call.x)} and the shapes disagree at run time ('Dimension ... in both shapes must "
+            "be equal')",
+            fix="use channels_last, strides 1, or Reshape the leading axes into the batch",
+            cls=ShapeError,
+        )
     c = call.x[-1] if last else call.x[-r - 1]
     if is_concrete(c) and c % groups:
         raise call.fail(
@@ -236,6 +245,18 @@ def conv_transpose(call: Call) -> list[Primitive]:
                     f"Strides must be greater than output padding. Received strides={_t(s)}, output_padding={_t(a)}",
                     fix=f"output_padding < {s[i]} along {axis_name(r, i)}, or output_padding: null",
                 )
+    if is_tf(call):
+        d = _tf_transpose_dilation(call, r, d)
+        if a is not None and mode == "same":
+            for i in range(r):
+                if F.effective_kernel(k[i], d[i]) % 2 == 0 and a[i] == 0:
+                    raise call.fail(
+                        "output_padding",
+                        f"tf.keras cannot run padding='same' with output_padding=0 and an even kernel ({k[i]} along "
+                        f"{axis_name(r, i)}): the output (L-1)*s would need ceil(O/s) = L - 1 input positions, and "
+                        "TensorFlow's Conv2DBackpropInput fails at run time",
+                        fix="output_padding: null (output L*s), output_padding >= 1, or an odd kernel_size",
+                    )
     bias = call.flag("use_bias")
     require_rank(call, r)
     last = channels_last(call)
@@ -247,6 +268,22 @@ def conv_transpose(call: Call) -> list[Primitive]:
         bias=bias, channels_last=last,
     )
     return finish(call, [step])
+
+
+def _tf_transpose_dilation(call: Call, rank: int, d: tuple) -> tuple:
+    """tf.keras quirks: Conv2DTranspose needs equal dilation rates (TensorFlow's
+    conv2d_transpose); Conv3DTranspose ignores dilation_rate altogether (its output shape and
+    its call never use it), so the plan uses 1 — as tf.keras does."""
+    if rank == 2 and d[0] != d[1]:
+        raise call.fail(
+            "dilation_rate",
+            f"Expected the 2 dimensions of the `dilation_rate` argument to be equal to each other. Received: "
+            f"dilation_rate={_t(d)}",
+            fix=f"dilation_rate: {max(d)}",
+        )
+    if rank == 3:
+        return (1, 1, 1)
+    return d
 
 
 DW_KEYS = {
@@ -403,6 +440,8 @@ def adaptive_max(call: Call) -> list[Primitive]:
 def upsampling(call: Call) -> list[Primitive]:
     """``UpSampling{1,2,3}D(size)``: ``L * size`` (integers) (§4)."""
     r = call.rank
+    if r == 1 and isinstance(call.raw("size"), (list, tuple)):
+        raise call.fail("size", f"UpSampling1D takes one integer size, got {_list(call.raw('size'))}", fix="size: 2")
     size = call.ints("size", r)
     mode = "nearest"
     if "interpolation" in call.op.args:

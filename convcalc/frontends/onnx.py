@@ -159,6 +159,13 @@ def conv_transpose(call: Call) -> list[Primitive]:
         raise call.fail("group", f"out_channels ({m}) must be divisible by group ({group})")
     spatial = call.x[2:]
     if call.raw("output_shape") is not None:
+        if pads is not None:
+            raise call.fail(
+                "output_shape",
+                "give output_shape or pads, not both: the spec ignores pads when output_shape is set, and "
+                "onnx.shape_inference (1.23) then returns a tensor with an axis missing",
+                fix="remove pads (output_shape derives them), or remove output_shape",
+            )
         raw = call.raw("output_shape")
         if not isinstance(raw, (list, tuple)) or len(raw) != r:
             raise call.fail("output_shape", f"output_shape must list {r} sizes (spatial only), got {raw!r}")

@@ -264,6 +264,16 @@ def _pool(call: Call, mode: str) -> list[Primitive]:
                 fix=f"padding <= {k[i] // 2} along {axis_name(r, i)} (PyTorch pads at most kernel_size // 2)",
             )
     _batched(call, f"{mode}_pool{r}d")
+    if mode == "avg" and r == 3:
+        spatial = call.x[-3:]
+        if all(is_concrete(v) for v in spatial) and any(v < kk for v, kk in zip(spatial, k)):
+            raise ShapeError(
+                f"input image (T: {spatial[0]} H: {spatial[1]} W: {spatial[2]}) smaller than kernel size "
+                f"(kT: {k[0]} kH: {k[1]} kW: {k[2]}): PyTorch's avg_pool3d needs the unpadded input to hold the "
+                "kernel, padding notwithstanding",
+                reason="kernel_too_large",
+                fix="a kernel_size no larger than the input along each axis",
+            )
     return [Pool(mode=mode, rank=r, kernel=k, stride=s, dilation=d, padding=tuple((x, x) for x in p), ceil_mode=ceil, count_include_pad=include)]
 
 
@@ -293,6 +303,11 @@ def _adaptive(call: Call, mode: str) -> list[Primitive]:
     sizes = raw if isinstance(raw, (list, tuple)) else [raw] * r
     if len(sizes) != r:
         raise call.fail("output_size", f"output_size must be one value or a list of {r}, got {list(sizes)}")
+    if r == 1 and None in sizes:
+        raise call.fail(
+            "output_size",
+            f"adaptive_{mode}_pool1d() takes an integer output_size; None (keep the input size) works only in 2-D and 3-D",
+        )
     out = tuple(None if v is None else call.dim("output_size", value=v) for v in sizes)
     _batched(call, f"adaptive_{mode}_pool{r}d")
     return [AdaptivePool(mode=mode, rank=r, output_size=out)]
@@ -659,6 +674,13 @@ def instance_norm(call: Call) -> list[Primitive]:
         c = _check_channels(call, "num_features", c)
     elif call.given("num_features"):
         call.dim("num_features")  # PyTorch only warns on a mismatch here
+    spatial = prod(call.x[-r:])
+    if not call.flag("track_running_stats") and is_concrete(spatial) and spatial <= 1:
+        raise ShapeError(
+            f"instance normalisation of {fmt_shape(call.x)} sees one value per channel: PyTorch raises 'Expected more "
+            "than 1 spatial element' (the variance of one value is undefined)",
+            reason="instance_norm",
+        )
     return [Norm(norm_kind="instance", channel_axis=len(call.x) - r - 1, trainable=_affine_count(call, c), epsilon=call.number("eps"))]
 
 
