@@ -686,6 +686,8 @@ class Concat(Primitive):
                         f"axis {i} differs ({fmt_dim(a)} vs {fmt_dim(b)})",
                         reason="concat",
                         data={"axis": i, "sizes": (a, b)},
+                        fix=f"make axis {i} equal before concatenating: crop or pad one input (a difference of "
+                        f"{fmt_dim(norm(a - b))}), or use 'same' padding in the layers that feed it",
                     ),
                 )
         return tuple(norm(sum(x[axis] for x in inputs)) if i == axis else d for i, d in enumerate(first))
@@ -714,7 +716,10 @@ class Elementwise(Primitive):
         def mismatch(i: int | None = None) -> ShapeError:
             where = "" if i is None else f": axis {i} differs ({fmt_dim(a[i])} vs {fmt_dim(b[i])})"
             return ShapeError(
-                f"cannot {self.op} shapes {fmt_shape(a)} and {fmt_shape(b)}{where}", reason="merge", data={"axis": i}
+                f"cannot {self.op} shapes {fmt_shape(a)} and {fmt_shape(b)}{where}",
+                reason="merge",
+                data={"axis": i},
+                fix="element-wise merges need equal shapes: crop, pad or resize one input to match the other",
             )
 
         if not self.broadcast:
@@ -736,6 +741,7 @@ class Elementwise(Primitive):
                     f"cannot {self.op} shapes {fmt_shape(a)} and {fmt_shape(b)}: sizes {fmt_dim(x)} and {fmt_dim(y)} "
                     f"do not broadcast",
                     reason="merge",
+                    fix="sizes must be equal or 1 (aligned from the last axis): crop, pad or resize one input",
                 ))
                 out.append(x)
         return tuple(out)

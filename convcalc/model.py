@@ -74,10 +74,20 @@ class Layer:
     key_lines: Mapping[str, int] = field(default_factory=dict)
 
 
+_ACRONYMS = {"ReLU": "relu", "ReLU6": "relu6", "PReLU": "prelu", "LeakyReLU": "leaky_relu", "GELU": "gelu",
+             "SiLU": "silu", "ELU": "elu", "LeakyRelu": "leaky_relu"}
+
+
 def snake(op: str) -> str:
-    """``BatchNorm2d`` -> ``batch_norm2d``, ``F.pad`` -> ``pad``: default layer names."""
+    """``BatchNorm2d`` -> ``batch_norm2d``, ``F.pad`` -> ``pad``: default layer names.
+
+    >>> [snake(op) for op in ("Conv2DTranspose", "BatchNorm2d", "ReLU", "F.pad")]
+    ['conv2d_transpose', 'batch_norm2d', 'relu', 'pad']
+    """
     base = op.rsplit(".", 1)[-1]
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])", "_", base).lower()
+    if base in _ACRONYMS:
+        return _ACRONYMS[base]
+    return re.sub(r"(?<=[A-Za-z0-9])(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])", "_", base).lower()
 
 
 class Model:
@@ -211,10 +221,12 @@ class Model:
             layer = spec
         else:
             layer = self._parse_layer(spec)
-        taken = {ly.name for ly in self.layers} | set(self.inputs)
-        if layer.name in taken:
+        taken = {ly.name: ly.line for ly in self.layers}
+        if layer.name in taken or layer.name in self.inputs:
+            before = taken.get(layer.name)
             raise ArgumentError(
-                f"the name '{layer.name}' is used twice",
+                f"the name '{layer.name}' is used twice"
+                + (f" (first at line {before})" if before else " (it is also a model input)"),
                 fix="give every layer a unique name",
                 line=layer.key_lines.get("name", layer.line),
                 file=self.file,
@@ -318,7 +330,10 @@ def _check_shape(shape: Any, name: str, line: int | None) -> tuple:
         if isinstance(d, int):
             if d < 1:
                 raise ArgumentError(
-                    f"input '{name}': sizes must be at least 1, got {d} in {list(shape)}", line=line, key="input"
+                    f"input '{name}': sizes must be at least 1, got {d} in {list(shape)}",
+                    fix="every size is a positive integer (or a symbol such as H)",
+                    line=line,
+                    key="input",
                 )
             if d > MAX_INT:
                 raise ArgumentError(f"input '{name}': the size {d} is larger than {MAX_INT:,}", line=line, key="input")

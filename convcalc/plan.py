@@ -204,6 +204,7 @@ def build_plan(model: Model, overrides: Mapping[str, Any] | None = None, *, stri
         shapes[name] = tuple(dims)
         origin[name] = f"the model input '{name}'" if len(model.inputs) > 1 or name != "input" else "the model input"
 
+    known_symbols = model.symbol_names()
     order, sources = _order(model)
     plans: list[LayerPlan] = []
     lines = {ly.name: ly.line for ly in model.layers}
@@ -231,7 +232,7 @@ def build_plan(model: Model, overrides: Mapping[str, Any] | None = None, *, stri
                         key=key,
                         line=layer.key_lines.get(key),
                     )
-            call = Call(op, layer.name, layer.args, in_shapes, env, layer.key_lines)
+            call = Call(op, layer.name, layer.args, in_shapes, env, layer.key_lines, known_symbols)
             steps = op.build(call)
             used |= call.used_symbols
             step_shapes, trainable, frozen, macs = _run(steps, in_shapes, checks)
@@ -351,7 +352,9 @@ def _order(model: Model) -> tuple[list[Layer], dict[str, tuple[str, ...]]]:
                 if s not in names and s not in model.inputs:
                     raise ArgumentError(
                         f"unknown input '{s}'.{did_you_mean(s, list(names) + list(model.inputs))}".replace("..", "."),
-                        fix="name a model input or a layer",
+                        fix="name a model input or a layer: "
+                        + ", ".join(list(model.inputs) + [n for n in names if n != ly.name][:8])
+                        + (", ..." if len(names) > 9 else ""),
                         layer=ly.name,
                         op=ly.op,
                         line=ly.key_lines.get("inputs", ly.line),

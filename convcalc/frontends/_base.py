@@ -108,8 +108,10 @@ class Call:
         inputs: tuple[Shape, ...],
         env: Mapping[str, int] | None = None,
         key_lines: Mapping[str, int] | None = None,
+        known_symbols: set[str] | None = None,
     ) -> None:
         self.op = op
+        self.known_symbols = set(known_symbols or ())
         self.layer = layer
         self.args = dict(args)
         self.inputs = inputs
@@ -159,7 +161,17 @@ class Call:
             raise self.fail(name, f"{name} must be an integer, got {value}")
         if isinstance(value, str):
             try:
-                self.used_symbols |= ast_names(parse_dim_ast(value))
+                names = ast_names(parse_dim_ast(value))
+                unknown = names - self.known_symbols - set(self.env)
+                if unknown:
+                    known = ", ".join(sorted(self.known_symbols | set(self.env))) or "none"
+                    raise ArgumentError(
+                        f"{value!r} is not a number, and {', '.join(sorted(unknown))} is not a symbol of the model "
+                        f"(its symbols: {known})",
+                        fix=f"write a number, or declare the symbol under symbols: (e.g. symbols: {{{sorted(unknown)[0]}: 16}})"
+                        " or use it in an input shape",
+                    )
+                self.used_symbols |= names
                 v = parse_dim(value, self.env)
             except ArgumentError as e:
                 raise self.fail(name, f"{name}: {e.message}", fix=e.fix) from None

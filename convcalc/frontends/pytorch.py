@@ -209,8 +209,10 @@ def conv_transpose(call: Call) -> list[Primitive]:
                 hi = [fmt_dim(norm(m + s[j] - 1)) for j, m in enumerate(mins)]
                 raise call.fail(
                     "output_size",
-                    f"requested an output size of {[fmt_dim(w) for w in want]}, but valid sizes range from "
-                    f"[{', '.join(lo)}] to [{', '.join(hi)}] (for an input of {fmt_shape(spatial)})",
+                    f"requested an output size of [{', '.join(fmt_dim(w) for w in want)}], but valid sizes range "
+                    f"from [{', '.join(lo)}] to [{', '.join(hi)}] (for an input of {fmt_shape(spatial)})",
+                    fix="an output_size in that range (it sets output_padding = output_size - minimum), or change "
+                    "stride/padding",
                     cls=ShapeError,
                 )
             a_list.append(extra)

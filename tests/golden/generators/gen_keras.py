@@ -21,7 +21,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-
 from common import first_line, run_cases, write_fixture
 
 SEED = 20261127

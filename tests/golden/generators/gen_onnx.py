@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
-
 from common import first_line, run_cases, write_fixture
+from onnx import TensorProto, helper, numpy_helper
 
 SEED = 20261128
 OPSET = 22

@@ -19,7 +19,6 @@ from typing import Any
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from common import first_line, run_cases, write_fixture
 
 SEED = 20261126
