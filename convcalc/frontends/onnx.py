@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import formulas as F
-from ..dims import fmt_shape, is_concrete, norm, prod
+from ..dims import Dim, fmt_shape, is_concrete, norm, prod
 from ..errors import ConvcalcError, ShapeError
 from ..ir import (
     Activation,
@@ -99,6 +99,18 @@ def _padding(call: Call, r: int, *, conflict: str) -> tuple | str:
     return pads if pads is not None else ((0, 0),) * r
 
 
+def _grouped_channels(call: Call) -> tuple[int, Dim, Dim]:
+    """``group``, input channels ``C`` and ``out_channels`` ``M``; ``group`` must divide both."""
+    group = call.int("group")
+    m = call.dim("out_channels")
+    c = call.x[1]
+    if is_concrete(c) and c % group:
+        raise call.fail("group", f"input channels ({c}) must be divisible by group ({group})", cls=ShapeError)
+    if is_concrete(m) and m % group:
+        raise call.fail("group", f"out_channels ({m}) must be divisible by group ({group})")
+    return group, c, m
+
+
 def _conv_fix(error: ConvcalcError, call: Call) -> str | None:
     if error.reason == "empty_output" and "max_kernel" in error.data:
         return f"auto_pad: SAME_UPPER, or kernel_shape <= {error.data['max_kernel']} along {error.data['axis']}"
@@ -120,13 +132,7 @@ def conv(call: Call) -> list[Primitive]:
         conflict="onnx.shape_inference silently uses pads, while the ReferenceEvaluator uses auto_pad, so the "
         "output size depends on the tool",
     )
-    group = call.int("group")
-    m = call.dim("out_channels")
-    c = call.x[1]
-    if is_concrete(c) and c % group:
-        raise call.fail("group", f"input channels ({c}) must be divisible by group ({group})", cls=ShapeError)
-    if is_concrete(m) and m % group:
-        raise call.fail("group", f"out_channels ({m}) must be divisible by group ({group})")
+    group, c, m = _grouped_channels(call)
     return [Conv(rank=r, in_channels=c, out_channels=m, kernel=k, stride=s, dilation=d, padding=padding,
                  groups=group, bias=call.flag("bias"))]
 
@@ -150,13 +156,7 @@ def conv_transpose(call: Call) -> list[Primitive]:
             fix="remove pads, or set auto_pad: NOTSET",
         )
     a = _list_attr(call, "output_padding", r, 0, min=0)
-    group = call.int("group")
-    m = call.dim("out_channels")
-    c = call.x[1]
-    if is_concrete(c) and c % group:
-        raise call.fail("group", f"input channels ({c}) must be divisible by group ({group})", cls=ShapeError)
-    if is_concrete(m) and m % group:
-        raise call.fail("group", f"out_channels ({m}) must be divisible by group ({group})")
+    group, c, m = _grouped_channels(call)
     spatial = call.x[2:]
     if call.raw("output_shape") is not None:
         if pads is not None:
