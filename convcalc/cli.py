@@ -132,6 +132,88 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None) -> Non
 
 
 @cli.command()
+@click.argument("model", metavar="MODEL")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs and weights.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--max-macs", type=float, default=2e10, show_default=True, metavar="N",
+              help="Refuse runs above N multiply-accumulates.")
+@handle_errors
+def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: float) -> None:
+    """Run MODEL on random arrays with the reference executor and compare every layer's output
+    shape, parameters and MACs with the plan.
+
+    Exit 0 when all agree, 3 on any disagreement (naming the first layer that differs), 1 for a
+    wrong model, 2 for a usage error (a symbolic model needs --set).
+    """
+    import json
+
+    from .check import check_plan
+    from .loader import load
+    from .model import Variants
+    from .report import render_check
+
+    symbols = parse_sets(sets)
+    loaded = load(model)
+    plans = loaded.plan(**symbols) if isinstance(loaded, Variants) else {None: loaded.plan(**symbols)}
+    reports = {}
+    for key, plan in plans.items():
+        with Progress(f"check {key}" if key else "check") as bar:
+            reports[key] = check_plan(plan, seed=seed, max_macs=int(max_macs), progress=bar.update)
+    if fmt == "json":
+        if None in reports:
+            text = json.dumps(reports[None].to_dict(), indent=2)
+        else:
+            text = json.dumps({"variants": {k: r.to_dict() for k, r in reports.items()}}, indent=2)
+    else:
+        text = "\n".join((f"variant '{k}':\n" if k else "") + render_check(r) for k, r in reports.items())
+    write_output(text, None)
+    failed = [(k, r) for k, r in reports.items() if not r.ok]
+    if failed:
+        key, report = failed[0]
+        layer = report.first_difference
+        assert layer is not None
+        where = f"variant '{key}': " if key else ""
+        message = (f"error: {where}layer '{layer.name}' ({layer.op}) differs from the reference executor: "
+                   + "; ".join(layer.differences()))
+        raise Failure(message, 3)
+
+
+class Progress:
+    """A progress bar on stderr, drawn only once a run has taken more than a second (and only on
+    a terminal); otherwise a single summary line for runs over a second."""
+
+    def __init__(self, label: str) -> None:
+        import time
+
+        self.label = label
+        self.start = time.perf_counter()
+        self.drawn = False
+        self.tty = sys.stderr.isatty()
+        self.clock = time.perf_counter
+
+    def update(self, done: int, total: int, name: str) -> None:
+        elapsed = self.clock() - self.start
+        if elapsed < 1.0 or not self.tty or total == 0:
+            return
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name[:30]:<30}")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        elapsed = self.clock() - self.start
+        if self.drawn:
+            sys.stderr.write("\r" + " " * 80 + "\r")
+        if elapsed >= 1.0 and not exc[0]:
+            sys.stderr.write(f"{self.label}: ran in {elapsed:.1f} s\n")
+
+
+@cli.command()
 @click.argument("framework", required=False)
 @handle_errors
 def ops(framework: str | None) -> None:

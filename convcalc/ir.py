@@ -786,14 +786,18 @@ class Norm(Primitive):
     Frameworks count differently (§5): Keras puts BatchNorm moving statistics in
     ``non_trainable``; PyTorch keeps them as buffers, which are not parameters.
 
-    ``axes`` are the normalised-over feature axes (for the executor); ``groups`` for GroupNorm.
+    ``axes`` are the axes of the learned scale and offset (the channel axis for batch, group and
+    instance norm; the normalised axes for layer norm). ``scale``/``center`` say whether gamma and
+    beta exist, ``moving_stats`` whether moving mean/variance are counted (as non-trainable).
     """
 
     kind: ClassVar[str] = "norm"
     norm_kind: str  # "batch" | "layer" | "group" | "instance"
-    channel_axis: int = 1
-    axes: tuple[int, ...] = ()
+    axes: tuple[int, ...]
     groups: int = 1
+    scale: bool = True
+    center: bool = True
+    moving_stats: bool = False
     trainable: Dim = 0
     non_trainable: Dim = 0
     epsilon: float = 1e-5
@@ -810,6 +814,8 @@ class Activation(Primitive):
     fn: str
     axis: int = -1
     alpha: float = 0.0
+    max_value: float | None = None
+    param_shape: tuple[int, ...] = ()  # PReLU slopes, broadcast against the input without its batch axis
     trainable: Dim = 0  # learnable slopes (PReLU)
 
     def params(self) -> tuple[Dim, Dim]:

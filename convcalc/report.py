@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .dims import fmt_count, fmt_dim, fmt_shape, is_concrete
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .check import CheckReport
     from .plan import Plan
 
 FORMATS = ("text", "github", "markdown", "latex", "html", "csv", "json")
@@ -149,3 +150,28 @@ def render_plan(plan: Plan, fmt: str = "text") -> str:
         return f"**{title(plan)}**\n\n{table}\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
     table = tabulate(rows, header, tablefmt="simple", colalign=align, disable_numparse=True)
     return f"{title(plan)}\n\n{table}\n\n" + "\n".join(notes) + "\n"
+
+
+def render_check(report: CheckReport) -> str:
+    """The per-layer table with a verdict, and a summary line."""
+    from tabulate import tabulate
+
+    rows = []
+    for ly in report.layers:
+        p, e = ly.predicted, ly.executed
+        rows.append([
+            ly.name, ly.op, fmt_shape(p.output_shape) if p.output_shape else "",
+            "" if e.output_shape is None else ("=" if e.output_shape == p.output_shape else fmt_shape(e.output_shape)),
+            fmt_count(p.params), "" if e.params is None else ("=" if e.params == p.params else fmt_count(e.params)),
+            fmt_count(p.macs), "" if e.macs is None else ("=" if e.macs == p.macs else fmt_count(e.macs)),
+            "ok" if ly.ok else "DIFFERS",
+        ])
+    header = ["layer", "op", "output", "executed", "params", "executed", "MACs", "executed", "verdict"]
+    align = ["left", "left", "left", "left", "right", "right", "right", "right", "left"]
+    table = tabulate(rows, header, tablefmt="simple", colalign=align, disable_numparse=True)
+    agree = sum(ly.ok for ly in report.layers)
+    summary = (f"{agree} of {len(report.layers)} layers agree with the reference executor "
+               f"(seed {report.seed}, {report.seconds:.2f} s); '=' means executed equals predicted.")
+    note = ("The executor runs every layer on random arrays with numpy, counts the windows that fit, the "
+            "multiply-adds it performs and the weights it allocates; it shares no code with the planner.")
+    return f"{table}\n\n{summary}\n{note}\n"

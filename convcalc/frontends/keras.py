@@ -674,7 +674,8 @@ def batch_norm(call: Call) -> list[Primitive]:
     c = call.x[axis]
     if call.flag("renorm"):
         raise call.fail("renorm", "renorm=True is not modelled (it adds renormalisation variables)")
-    return [Norm(norm_kind="batch", channel_axis=axis, trainable=norm(c * _affine(call)), non_trainable=norm(2 * c),
+    return [Norm(norm_kind="batch", axes=(axis,), scale=call.flag("scale"), center=call.flag("center"), moving_stats=True,
+                 trainable=norm(c * _affine(call)), non_trainable=norm(2 * c),
                  epsilon=call.number("epsilon"))]
 
 
@@ -683,7 +684,8 @@ def layer_norm(call: Call) -> list[Primitive]:
     """``LayerNormalization(axis)``: gamma and beta over the normalised axes."""
     axes = _axes(call)
     count = prod(call.x[a] for a in axes)
-    return [Norm(norm_kind="layer", axes=axes, trainable=norm(count * _affine(call)), epsilon=call.number("epsilon"))]
+    return [Norm(norm_kind="layer", axes=axes, scale=call.flag("scale"), center=call.flag("center"),
+                 trainable=norm(count * _affine(call)), epsilon=call.number("epsilon"))]
 
 
 @KERAS.op("GroupNormalization", args={"groups": 32, "axis": -1, **NORM_BASE})
@@ -705,7 +707,8 @@ def group_norm(call: Call) -> list[Primitive]:
             raise call.fail(
                 "groups", f"Number of groups ({g}) must be a multiple of the number of channels ({c})", cls=ShapeError
             )
-    return [Norm(norm_kind="group", channel_axis=axis, groups=g, trainable=norm(c * _affine(call)),
+    return [Norm(norm_kind="group", axes=(axis,), groups=g, scale=call.flag("scale"), center=call.flag("center"),
+                 trainable=norm(c * _affine(call)),
                  epsilon=call.number("epsilon"))]
 
 
@@ -721,7 +724,8 @@ def activation_layer(call: Call) -> list[Primitive]:
 @KERAS.op("ReLU", args={"max_value": None, "negative_slope": 0.0, "threshold": 0.0, **BASE})
 def relu(call: Call) -> list[Primitive]:
     """``ReLU(max_value, negative_slope, threshold)``."""
-    return [Activation(fn="relu", alpha=call.number("negative_slope"))]
+    mv = call.raw("max_value")
+    return [Activation(fn="relu", alpha=call.number("negative_slope"), max_value=None if mv is None else call.number("max_value"))]
 
 
 @KERAS.op("LeakyReLU", args={"negative_slope": 0.3, "alpha": None, **BASE})
@@ -754,7 +758,7 @@ def prelu(call: Call) -> list[Primitive]:
         if not 1 <= i <= len(dims):  # type: ignore[operator]
             raise call.fail("shared_axes", f"shared_axes entry {i} is out of range for {fmt_shape(call.x)}")
         dims[i - 1] = 1  # type: ignore[operator]
-    return [Activation(fn="prelu", trainable=prod(dims))]
+    return [Activation(fn="prelu", param_shape=tuple(dims), trainable=prod(dims))]
 
 
 @KERAS.op("Dropout", args={"rate": REQUIRED, "noise_shape": None, "seed": None, **BASE})

@@ -246,7 +246,7 @@ def batch_norm(call: Call) -> list[Primitive]:
     if len(call.x) < 2:
         raise ShapeError(f"BatchNormalization expects (N, C, ...), got {fmt_shape(call.x)}", reason="rank")
     c = call.x[1]
-    return [Norm(norm_kind="batch", channel_axis=1, trainable=norm(2 * c), non_trainable=norm(2 * c),
+    return [Norm(norm_kind="batch", axes=(1,), moving_stats=True, trainable=norm(2 * c), non_trainable=norm(2 * c),
                  epsilon=call.number("epsilon"))]
 
 

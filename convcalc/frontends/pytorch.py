@@ -642,10 +642,15 @@ def linear(call: Call) -> list[Primitive]:
 BN_ARGS = {"num_features": None, "eps": 1e-5, "momentum": 0.1, "affine": True, "track_running_stats": True, "bias": True, **DEVICE}
 
 
-def _affine_count(call: Call, c: Dim) -> Dim:
-    if not call.flag("affine"):
-        return 0
-    return norm(c * (2 if call.flag("bias") else 1))
+def _affine(call: Call, key: str = "affine") -> tuple[bool, bool]:
+    """(scale, center): weight exists when affine; bias when affine and ``bias=True``."""
+    on = call.flag(key)
+    return on, on and call.flag("bias")
+
+
+def _affine_count(call: Call, c: Dim, key: str = "affine") -> Dim:
+    scale, center = _affine(call, key)
+    return norm(c * (int(scale) + int(center)))
 
 
 @REG.op("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", args=BN_ARGS, ranks=(1, 2, 3))
@@ -659,7 +664,9 @@ def batch_norm(call: Call) -> list[Primitive]:
         raise ShapeError(f"expected {want} input (got {len(call.x)}D input {fmt_shape(call.x)})", reason="rank")
     c = _check_channels(call, "num_features", call.x[1])
     call.number("eps")
-    return [Norm(norm_kind="batch", channel_axis=1, trainable=_affine_count(call, c), epsilon=call.number("eps"))]
+    scale, center = _affine(call)
+    return [Norm(norm_kind="batch", axes=(1,), scale=scale, center=center, trainable=_affine_count(call, c),
+                 epsilon=call.number("eps"))]
 
 
 @REG.op("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", args={**BN_ARGS, "affine": False, "track_running_stats": False}, ranks=(1, 2, 3))
@@ -683,7 +690,9 @@ def instance_norm(call: Call) -> list[Primitive]:
             "than 1 spatial element' (the variance of one value is undefined)",
             reason="instance_norm",
         )
-    return [Norm(norm_kind="instance", channel_axis=len(call.x) - r - 1, trainable=_affine_count(call, c), epsilon=call.number("eps"))]
+    scale, center = _affine(call)
+    return [Norm(norm_kind="instance", axes=(len(call.x) - r - 1,), scale=scale, center=center,
+                 trainable=_affine_count(call, c), epsilon=call.number("eps"))]
 
 
 @REG.op("GroupNorm", args={"num_groups": REQUIRED, "num_channels": None, "eps": 1e-5, "affine": True, "bias": True, **DEVICE})
@@ -695,7 +704,9 @@ def group_norm(call: Call) -> list[Primitive]:
     c = _check_channels(call, "num_channels", call.x[1])
     if is_concrete(c) and c % g:
         raise call.fail("num_groups", f"num_channels must be divisible by num_groups (num_channels={c}, num_groups={g})")
-    return [Norm(norm_kind="group", channel_axis=1, groups=g, trainable=_affine_count(call, c), epsilon=call.number("eps"))]
+    scale, center = _affine(call)
+    return [Norm(norm_kind="group", axes=(1,), groups=g, scale=scale, center=center, trainable=_affine_count(call, c),
+                 epsilon=call.number("eps"))]
 
 
 @REG.op("LayerNorm", args={"normalized_shape": REQUIRED, "eps": 1e-5, "elementwise_affine": True, "bias": True, **DEVICE})
@@ -713,11 +724,10 @@ def layer_norm(call: Call) -> list[Primitive]:
             fix=f"normalized_shape: {[fmt_dim(d) for d in x[-len(ns):]] if len(ns) <= len(x) else list(x)}",
             cls=ShapeError,
         )
-    count = prod(ns)
-    affine = call.flag("elementwise_affine")
-    trainable = norm(count * (2 if call.flag("bias") else 1)) if affine else 0
+    scale, center = _affine(call, "elementwise_affine")
     n = len(x)
-    return [Norm(norm_kind="layer", axes=tuple(range(n - len(ns), n)), trainable=trainable, epsilon=call.number("eps"))]
+    return [Norm(norm_kind="layer", axes=tuple(range(n - len(ns), n)), scale=scale, center=center,
+                 trainable=_affine_count(call, prod(ns), "elementwise_affine"), epsilon=call.number("eps"))]
 
 
 # --------------------------------------------------------------------------- activations, dropout, identity
@@ -766,7 +776,8 @@ def prelu(call: Call) -> list[Primitive]:
     n = call.int("num_parameters")
     if n != 1 and (len(call.x) < 2 or (is_concrete(call.x[1]) and call.x[1] != n)):
         raise call.fail("num_parameters", f"num_parameters={n} must be 1 or the channel count of {fmt_shape(call.x)}", cls=ShapeError)
-    return [Activation(fn="prelu", trainable=n)]
+    shape = (n,) + (1,) * max(len(call.x) - 2, 0) if n > 1 else (1,)
+    return [Activation(fn="prelu", param_shape=shape, trainable=n)]
 
 
 @REG.op("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", args={"p": 0.5, "inplace": False})

@@ -1,0 +1,175 @@
+"""``convcalc check``: run the plan on real arrays with the reference executor and compare.
+
+The only module that sees both the engine (the plan) and :mod:`convcalc.reference`; it only
+translates each planned step into plain fields, feeds the executor's own outputs forward layer
+by layer (so the two run in lockstep), and compares per layer: output shape, parameters and MACs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import reference
+from .dims import fmt_count, fmt_shape, free_symbols
+from .errors import UsageError
+from .ir import Conv, Pool, Primitive
+from .plan import Plan
+
+DEFAULT_MAX_MACS = 2 * 10**10
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Output shape, parameters and MACs of one layer (``error`` when the executor refused)."""
+
+    output_shape: tuple | None
+    params: int | None
+    macs: int | None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "output_shape": None if self.output_shape is None else list(self.output_shape),
+            "params": self.params,
+            "macs": self.macs,
+        }
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    name: str
+    op: str
+    predicted: Figures
+    executed: Figures
+
+    @property
+    def ok(self) -> bool:
+        p, e = self.predicted, self.executed
+        return e.error is None and (p.output_shape, p.params, p.macs) == (e.output_shape, e.params, e.macs)
+
+    def differences(self) -> list[str]:
+        p, e = self.predicted, self.executed
+        if e.error:
+            return [f"the executor could not run it: {e.error}"]
+        out = []
+        for label, a, b in (("output shape", p.output_shape, e.output_shape), ("params", p.params, e.params),
+                            ("MACs", p.macs, e.macs)):
+            if a != b:
+                show = fmt_shape if label == "output shape" else fmt_count
+                out.append(f"{label}: predicted {show(a)}, executed {show(b)}")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "op": self.op, "ok": self.ok, "predicted": self.predicted.to_dict(),
+                "executed": self.executed.to_dict()}
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Per-layer verdicts of one model (JSON contract in issue 3)."""
+
+    name: str | None
+    layers: tuple[LayerCheck, ...]
+    seconds: float
+    seed: int
+
+    @property
+    def ok(self) -> bool:
+        return all(ly.ok for ly in self.layers)
+
+    @property
+    def first_difference(self) -> LayerCheck | None:
+        return next((ly for ly in self.layers if not ly.ok), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "layers": [ly.to_dict() for ly in self.layers]}
+
+
+def plain_fields(step: Primitive, inputs: list[np.ndarray]) -> dict[str, Any]:
+    """A step as the executor's plain data: concrete ints, explicit pads for 'same' policies."""
+    fields = dataclasses.asdict(step)
+    if isinstance(step, (Conv, Pool)) and isinstance(step.padding, str):
+        fields["padding"] = step.pads(tuple(inputs[0].shape))
+    return _plain(fields)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, (bool, str, float)) or value is None:
+        return value
+    return int(value)  # int or a sympy Integer left from a substitution
+
+
+def check_plan(
+    plan: Plan,
+    *,
+    seed: int = 0,
+    max_macs: int = DEFAULT_MAX_MACS,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> CheckReport:
+    """Run ``plan`` on seeded random inputs and compare every layer with the prediction."""
+    if plan.is_symbolic or any(not isinstance(d, int) for s in plan.inputs.values() for d in s):
+        names = sorted(set().union(*(free_symbols(d) for s in plan.inputs.values() for d in s)) | set(plan.used_symbols)
+                       - set(plan.symbols))
+        sets = " ".join(f"--set {n}=..." for n in names) or "--set NAME=..."
+        raise UsageError(
+            f"the model is symbolic in {', '.join(names) or 'some sizes'}; the executor needs numbers",
+            fix=f"give every symbol a size: {sets}",
+        )
+    if plan.totals.macs > max_macs:
+        raise UsageError(
+            f"running this plan means {plan.totals.macs:,} multiply-accumulates ({plan.totals.macs / 1e9:.1f} G), "
+            f"over the budget of {max_macs:,}",
+            fix="shrink the sizes with --set (e.g. a smaller H and W, batch 1), or raise --max-macs",
+        )
+    rng = np.random.default_rng(seed)
+    arrays: dict[str, np.ndarray | None] = {
+        name: rng.standard_normal(tuple(int(d) for d in shape)).astype(np.float32)
+        for name, shape in plan.inputs.items()
+    }
+    start = time.perf_counter()
+    checks = []
+    for i, layer in enumerate(plan.layers):
+        if progress is not None:
+            progress(i, len(plan.layers), layer.name)
+        predicted = Figures(tuple(int(d) for d in layer.output_shape), int(layer.params), int(layer.macs))
+        sources = [arrays[s] for s in layer.inputs]
+        if any(a is None for a in sources):
+            executed = Figures(None, None, None, error="an input layer could not run")
+            arrays[layer.name] = None
+        else:
+            executed, arrays[layer.name] = _execute(layer.steps, sources, rng)  # type: ignore[arg-type]
+        checks.append(LayerCheck(layer.name, layer.op, predicted, executed))
+    if progress is not None:
+        progress(len(plan.layers), len(plan.layers), "")
+    return CheckReport(plan.name, tuple(checks), time.perf_counter() - start, seed)
+
+
+def _execute(steps: tuple[Primitive, ...], inputs: list[np.ndarray], rng: np.random.Generator) -> tuple[Figures, Any]:
+    current = list(inputs)
+    macs = params = 0
+    try:
+        for step in steps:
+            result = reference.run(step.kind, plain_fields(step, current), current, rng)
+            macs += result.macs
+            params += result.params
+            current = [result.output]
+    except reference.ExecutionError as e:
+        return Figures(None, None, None, error=str(e)), None
+    out = current[0]
+    return Figures(tuple(out.shape), params, macs), out
+
+
+__all__ = ["CheckReport", "DEFAULT_MAX_MACS", "Figures", "LayerCheck", "check_plan"]

@@ -1,0 +1,99 @@
+"""The reference executor: run a planned layer on real arrays, from the definitions.
+
+This package is convcalc's independent witness. It imports numpy and the standard library
+only — nothing from the rest of convcalc, and never sympy (a test scans its imports) — and it
+never computes an output size from a formula: it pads, stretches and slides windows over real
+arrays and *counts* the windows that fit, the multiply-adds it performs and the weight elements
+it allocates. :mod:`convcalc.check` is the only module that sees both this package and the
+engine, and it only compares.
+
+It is driven with plain data: an op ``kind`` (the IR kind names, e.g. ``"conv"``), a mapping of
+concrete fields (ints, tuples, strings, floats — what ``dataclasses.asdict`` of an IR primitive
+gives, with ``same_*`` padding already turned into explicit pads), and input arrays::
+
+    >>> import numpy as np
+    >>> from convcalc.reference import run
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((1, 3, 8, 8)).astype(np.float32)
+    >>> fields = dict(rank=2, in_channels=3, out_channels=4, kernel=(3, 3), stride=(2, 2), dilation=(1, 1),
+    ...               padding=((1, 1), (1, 1)), groups=1, bias=True, channels_last=False, padding_mode="zeros")
+    >>> result = run("conv", fields, [x], rng)
+    >>> result.output.shape, result.macs, result.params
+    ((1, 4, 4, 4), 1728, 112)
+
+Layouts: spatial layers know their ``rank`` and ``channels_last``; the spatial axes are counted
+from the end, so leading batch axes of any number are folded into one and restored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._common import ExecutionError
+from .conv import conv, conv_transpose
+from .ops import (
+    activation,
+    concat,
+    crop,
+    dense,
+    elementwise,
+    flatten,
+    identity,
+    norm,
+    pad,
+    permute,
+    pixel_shuffle,
+    reshape,
+    resize,
+)
+from .pool import adaptive_pool, global_pool, pool
+
+
+@dataclass(frozen=True)
+class Executed:
+    """What running one op gave: the output array, the multiply-adds performed and the weight
+    elements allocated (trainable and non-trainable together)."""
+
+    output: np.ndarray
+    macs: int
+    params: int
+
+
+Op = Callable[[Mapping[str, Any], Sequence[np.ndarray], np.random.Generator], "tuple[np.ndarray, int, int]"]
+
+OPS: dict[str, Op] = {
+    "conv": conv,
+    "conv_transpose": conv_transpose,
+    "pool": pool,
+    "adaptive_pool": adaptive_pool,
+    "global_pool": global_pool,
+    "pad": pad,
+    "crop": crop,
+    "resize": resize,
+    "flatten": flatten,
+    "reshape": reshape,
+    "permute": permute,
+    "concat": concat,
+    "elementwise": elementwise,
+    "dense": dense,
+    "norm": norm,
+    "activation": activation,
+    "identity": identity,
+    "pixel_shuffle": pixel_shuffle,
+}
+
+
+def run(kind: str, fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> Executed:
+    """Run one op on ``inputs`` with freshly drawn weights; raise :class:`ExecutionError` when
+    the op cannot run on these arrays (no window fits, shapes that do not merge, ...)."""
+    if kind not in OPS:
+        raise ExecutionError(f"the reference executor has no op {kind!r}")
+    output, macs, params = OPS[kind](fields, inputs, rng)
+    return Executed(np.asarray(output), int(macs), int(params))
+
+
+__all__ = ["OPS", "Executed", "ExecutionError", "run"]
