@@ -15,16 +15,27 @@ ONNX semantics, as numbers or as closed forms in symbolic sizes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .errors import ArgumentError, ConvcalcError, ModelError, ShapeError, UsageError
-from .model import Layer, Model, Variants
-from .plan import LayerPlan, Plan, Totals
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover
-    pass
+    from .model import Layer, Model, Variants
+    from .plan import LayerPlan, Plan, Totals
+
+# The engine is imported on first use, so that `import convcalc.reference` (the independent
+# executor) loads nothing of the planner, and `import convcalc` stays cheap.
+_LAZY = {"Layer": "model", "Model": "model", "Variants": "model", "LayerPlan": "plan", "Plan": "plan",
+         "Totals": "plan"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'convcalc' has no attribute {name!r}")
 
 
 def load(path: str) -> Model | Variants:

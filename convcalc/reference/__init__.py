@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import ExecutionError
+from ._common import ExecutionError, Weights
 from .conv import conv, conv_transpose
 from .ops import (
     activation,
@@ -55,15 +55,19 @@ from .pool import adaptive_pool, global_pool, pool
 
 @dataclass(frozen=True)
 class Executed:
-    """What running one op gave: the output array, the multiply-adds performed and the weight
-    elements allocated (trainable and non-trainable together)."""
+    """What running one op gave: the output array, the multiply-adds performed, and the weights
+    it allocated by name (``params`` counts their elements, trainable and non-trainable alike)."""
 
     output: np.ndarray
     macs: int
-    params: int
+    weights: Mapping[str, np.ndarray]
+
+    @property
+    def params(self) -> int:
+        return sum(int(w.size) for w in self.weights.values())
 
 
-Op = Callable[[Mapping[str, Any], Sequence[np.ndarray], np.random.Generator], "tuple[np.ndarray, int, int]"]
+Op = Callable[[Mapping[str, Any], Sequence[np.ndarray], Weights], "tuple[np.ndarray, int]"]
 
 OPS: dict[str, Op] = {
     "conv": conv,
@@ -87,13 +91,26 @@ OPS: dict[str, Op] = {
 }
 
 
-def run(kind: str, fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> Executed:
-    """Run one op on ``inputs`` with freshly drawn weights; raise :class:`ExecutionError` when
-    the op cannot run on these arrays (no window fits, shapes that do not merge, ...)."""
+def run(
+    kind: str,
+    fields: Mapping[str, Any],
+    inputs: Sequence[np.ndarray],
+    rng: np.random.Generator,
+    weights: Mapping[str, np.ndarray] | None = None,
+) -> Executed:
+    """Run one op on ``inputs``; raise :class:`ExecutionError` when the op cannot run on these
+    arrays (no window fits, shapes that do not merge, ...).
+
+    Weights are drawn from ``rng``, except those named in ``weights`` (e.g. ``{"weight": w}``
+    in the executor's layouts: conv ``(groups, C_out/g, C_in/g, *k)``, transposed conv
+    ``(C_in, C_out/g, *k)``, dense ``(in, out)``, norm ``gamma``/``beta``/``moving_mean``/
+    ``moving_variance`` over its axes, PReLU ``alpha``).
+    """
     if kind not in OPS:
         raise ExecutionError(f"the reference executor has no op {kind!r}")
-    output, macs, params = OPS[kind](fields, inputs, rng)
-    return Executed(np.asarray(output), int(macs), int(params))
+    allocator = Weights(rng, weights)
+    output, macs = OPS[kind](fields, inputs, allocator)
+    return Executed(np.asarray(output), int(macs), dict(allocator.allocated))
 
 
 __all__ = ["OPS", "Executed", "ExecutionError", "run"]

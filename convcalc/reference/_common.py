@@ -47,9 +47,12 @@ NUMPY_PAD_MODE = {"zeros": "constant", "constant": "constant", "reflect": "refle
 
 
 def pad_axes(x: np.ndarray, axes: tuple[int, ...], pads: tuple[tuple[int, int], ...], mode: str = "zeros",
-             value: float = 0.0) -> np.ndarray:
+             value: float = 0.0, *, limits: bool = True) -> np.ndarray:
     """Pad (or, with negative amounts, crop) the given axes. Modes: zeros/constant, reflect,
-    replicate, circular — numpy's constant, reflect, edge and wrap."""
+    replicate, circular — numpy's constant, reflect, edge and wrap.
+
+    ``limits``: PyTorch's rules (reflect pad < size, circular pad <= size). Without them (ONNX,
+    whose spec states none) numpy reflects and wraps as often as needed."""
     # Crop first (negative pads), then pad what is positive.
     index = [slice(None)] * x.ndim
     for ax, (b, e) in zip(axes, pads):
@@ -66,6 +69,8 @@ def pad_axes(x: np.ndarray, axes: tuple[int, ...], pads: tuple[tuple[int, int], 
         return x
     npmode = NUMPY_PAD_MODE[mode]
     for ax, (b, e) in zip(axes, pads):
+        if not limits:
+            break
         if npmode in ("reflect",) and (b >= x.shape[ax] or e >= x.shape[ax]):
             raise ExecutionError(f"reflect padding ({b}, {e}) needs more than the {x.shape[ax]} elements of axis {ax}")
         if npmode in ("wrap",) and (b > x.shape[ax] or e > x.shape[ax]):
@@ -82,11 +87,32 @@ def window_starts(length: int, span: int, stride: int) -> range:
     return range(0, length - span + 1, stride)
 
 
-def weights(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Random weights of ``shape`` (scaled so that activations stay O(1) through deep models)."""
-    fan_in = math.prod(shape[1:]) if len(shape) > 1 else 1
-    return (rng.standard_normal(shape) / math.sqrt(max(fan_in, 1))).astype(np.float32)
+class Weights:
+    """The weights an op allocates, by name: drawn at random, or taken from ``given`` (to compare
+    values with a framework that holds the same weights). ``allocated`` keeps every array, so
+    an op's parameter count is the number of elements it really allocated."""
+
+    def __init__(self, rng: np.random.Generator, given: Mapping[str, np.ndarray] | None = None) -> None:
+        self.rng = rng
+        self.given = dict(given or {})
+        self.allocated: dict[str, np.ndarray] = {}
+
+    def __call__(self, name: str, shape: tuple[int, ...], *, positive: bool = False) -> np.ndarray:
+        if name in self.given:
+            array = np.asarray(self.given[name], dtype=np.float32)
+            if array.shape != tuple(shape):
+                raise ExecutionError(f"the given {name} has shape {array.shape}, the op needs {tuple(shape)}")
+        elif positive:
+            array = self.rng.uniform(0.5, 1.5, shape).astype(np.float32)
+        else:
+            # Scaled so that activations stay O(1) through deep models.
+            fan_in = math.prod(shape[1:]) if len(shape) > 1 else 1
+            array = (self.rng.standard_normal(shape) / math.sqrt(max(fan_in, 1))).astype(np.float32)
+        self.allocated[name] = array
+        return array
+
+    @property
+    def count(self) -> int:
+        return sum(a.size for a in self.allocated.values())
 
 
-def field(fields: Mapping[str, Any], name: str, default: Any = None) -> Any:
-    return fields.get(name, default)

@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from ._common import ExecutionError, ints, pad_axes, pairs, to_channels_first, weights, window_starts
+from ._common import ExecutionError, Weights, ints, pad_axes, pairs, to_channels_first, window_starts
 
 
 def conv_core(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[np.ndarray, int]:
-    """Valid (unpadded) grouped convolution.
+    """Valid (unpadded) grouped convolution of a channels-first input.
 
     Args:
         x: input ``(B, C_in, *L)``, already padded.
@@ -39,18 +39,27 @@ def conv_core(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: t
     Returns:
         ``(B, C_out, *O)`` and the multiply-adds performed.
     """
+    out, macs = conv_channels_last(np.ascontiguousarray(np.moveaxis(x, 1, -1)), w, stride, dilation)
+    return np.moveaxis(out, -1, 1), macs
+
+
+def conv_channels_last(xl: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[np.ndarray, int]:
+    """Valid grouped convolution of a channels-last input ``(B, *L, C_in)`` -> ``(B, *O, C_out)``.
+
+    One batched matrix product per kernel offset: the strided slice of the input that the offset
+    touches, ``(groups, M, C_in/g)``, times that offset's weights ``(groups, C_in/g, C_out/g)``.
+    """
     g, og, cg = w.shape[:3]
     k = w.shape[3:]
-    if x.shape[1] != g * cg:
-        raise ExecutionError(f"the input has {x.shape[1]} channels, the weights expect {g * cg}")
+    if xl.shape[-1] != g * cg:
+        raise ExecutionError(f"the input has {xl.shape[-1]} channels, the weights expect {g * cg}")
     spans = [dd * (kk - 1) + 1 for kk, dd in zip(k, dilation)]
-    out_len = [len(window_starts(n, span, s)) for n, span, s in zip(x.shape[2:], spans, stride)]
+    out_len = [len(window_starts(n, span, s)) for n, span, s in zip(xl.shape[1:-1], spans, stride)]
     if min(out_len, default=1) == 0:
-        raise ExecutionError(f"no window of span {spans} fits in the padded input {x.shape[2:]}")
-    b = x.shape[0]
-    xl = np.moveaxis(x, 1, -1)  # (B, *L, C_in): channels last so each offset is one matrix product
+        raise ExecutionError(f"no window of span {spans} fits in the padded input {xl.shape[1:-1]}")
+    b = xl.shape[0]
     m = b * math.prod(out_len)
-    acc = np.zeros((g, m, og), dtype=np.result_type(x, w))
+    acc = np.zeros((g, m, og), dtype=np.result_type(xl, w))
     macs = 0
     for offset in itertools.product(*(range(kk) for kk in k)):
         index = (slice(None),) + tuple(
@@ -60,11 +69,10 @@ def conv_core(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], dilation: t
         wo = w[(slice(None), slice(None), slice(None)) + offset].transpose(0, 2, 1)  # (g, C_in/g, C_out/g)
         acc += patch @ wo
         macs += g * m * cg * og
-    out = acc.transpose(1, 0, 2).reshape((b, *out_len, g * og))
-    return np.moveaxis(out, -1, 1), macs
+    return acc.transpose(1, 0, 2).reshape((b, *out_len, g * og)), macs
 
 
-def conv(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def conv(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     """Grouped, dilated, strided convolution with explicit (begin, end) pads and a padding mode."""
     rank = int(fields["rank"])
     cin, cout, g = int(fields["in_channels"]), int(fields["out_channels"]), int(fields["groups"])
@@ -74,14 +82,21 @@ def conv(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random
     x, restore = to_channels_first(inputs[0], rank, bool(fields.get("channels_last", False)))
     if x.shape[1] != cin:
         raise ExecutionError(f"expected {cin} input channels, the array has {x.shape[1]} ({inputs[0].shape})")
-    w = weights(rng, (g, cout // g, cin // g, *k))
-    bias = weights(rng, (cout,)) if fields.get("bias", True) else None
-    x = pad_axes(x, tuple(range(2, 2 + rank)), pairs(fields["padding"]), fields.get("padding_mode", "zeros"))
-    y, macs = conv_core(x, w, s, d)
+    # (groups, C_out/g, C_in/g, *k) is PyTorch's (C_out, C_in/g, *k) split by group.
+    w = weights("weight", (g, cout // g, cin // g, *k))
+    bias = weights("bias", (cout,)) if fields.get("bias", True) else None
+    pads = pairs(fields["padding"])
+    mode = fields.get("padding_mode", "zeros")
+    if mode == "zeros" and all(b >= 0 and e >= 0 for b, e in pads):
+        # Zero padding and the move to channels last in one copy.
+        xl = np.zeros((x.shape[0],) + tuple(n + b + e for n, (b, e) in zip(x.shape[2:], pads)) + (cin,), x.dtype)
+        xl[(slice(None),) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads))] = np.moveaxis(x, 1, -1)
+    else:
+        xl = np.ascontiguousarray(np.moveaxis(pad_axes(x, tuple(range(2, 2 + rank)), pads, mode), 1, -1))
+    y, macs = conv_channels_last(xl, w, s, d)
     if bias is not None:
-        y = y + bias.reshape((1, cout) + (1,) * rank)
-    params = w.size + (bias.size if bias is not None else 0)
-    return restore(y), macs, params
+        y += bias
+    return restore(np.moveaxis(y, -1, 1)), macs
 
 
 def transpose_scatter(x: np.ndarray, w: np.ndarray, groups: int, stride: tuple[int, ...], dilation: tuple[int, ...],
@@ -140,7 +155,7 @@ def transpose_stretched(x: np.ndarray, w: np.ndarray, groups: int, stride: tuple
     return out
 
 
-def conv_transpose(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def conv_transpose(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     """Transposed convolution: computed by scatter-add and by the stretched-input construction,
     which must agree to float precision (else :class:`ExecutionError`)."""
     rank = int(fields["rank"])
@@ -152,8 +167,8 @@ def conv_transpose(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng:
     x, restore = to_channels_first(inputs[0], rank, bool(fields.get("channels_last", False)))
     if x.shape[1] != cin:
         raise ExecutionError(f"expected {cin} input channels, the array has {x.shape[1]} ({inputs[0].shape})")
-    w = weights(rng, (cin, cout // g, *k))
-    bias = weights(rng, (cout,)) if fields.get("bias", True) else None
+    w = weights("weight", (cin, cout // g, *k))  # PyTorch/ONNX layout (C_in, C_out/g, *k)
+    bias = weights("bias", (cout,)) if fields.get("bias", True) else None
     y, macs = transpose_scatter(x, w, g, s, d, pads, extra)
     witness = transpose_stretched(x, w, g, s, d, pads, extra)
     if witness.shape != y.shape or not np.allclose(witness, y, rtol=1e-4, atol=1e-4):
@@ -162,6 +177,5 @@ def conv_transpose(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng:
         )
     if bias is not None:
         y = y + bias.reshape((1, cout) + (1,) * rank)
-    params = w.size + (bias.size if bias is not None else 0)
-    return restore(y), macs, params
+    return restore(y), macs
 

@@ -11,30 +11,31 @@ from typing import Any
 
 import numpy as np
 
-from ._common import ExecutionError, pad_axes, pairs, to_channels_first, weights
+from ._common import ExecutionError, Weights, pad_axes, pairs, to_channels_first
 
 # --------------------------------------------------------------------------- padding, cropping
 
 
-def pad(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def pad(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     x = inputs[0]
     p = pairs(fields["pads"])
     if len(p) != x.ndim:
         raise ExecutionError(f"{len(p)} padding pairs for an array of {x.ndim} axes")
-    y = pad_axes(x, tuple(range(x.ndim)), p, fields.get("mode", "constant"), float(fields.get("value", 0.0)))
+    y = pad_axes(x, tuple(range(x.ndim)), p, fields.get("mode", "constant"), float(fields.get("value", 0.0)),
+                 limits=bool(fields.get("limits", True)))
     if 0 in y.shape:
         raise ExecutionError(f"padding {p} leaves an empty array {y.shape}")
-    return y, 0, 0
+    return y, 0
 
 
-def crop(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def crop(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     x = inputs[0]
     index = []
     for n, (b, e) in zip(x.shape, pairs(fields["crops"])):
         if b + e >= n:
             raise ExecutionError(f"cropping ({b}, {e}) leaves nothing of an axis of {n}")
         index.append(slice(b, n - e))
-    return x[tuple(index)], 0, 0
+    return x[tuple(index)], 0
 
 
 # --------------------------------------------------------------------------- resizing
@@ -53,7 +54,7 @@ def _source_index(n_in: int, n_out: int, scale: float | None, mode: str, align_c
     return np.maximum((j + 0.5) * ratio - 0.5, 0.0)
 
 
-def resize(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def resize(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     """Nearest or (bi/tri)linear resizing, one spatial axis at a time. Output sizes are the
     given ``sizes`` or ``floor(L * scale)`` (double precision, as PyTorch). Other modes (area,
     cubic, lanczos, ...) are resized linearly: right shape, approximate values."""
@@ -81,34 +82,34 @@ def resize(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.rand
         hi = np.minimum(lo + 1, n_in - 1)
         frac = (src - lo).reshape((-1,) + (1,) * (y.ndim - ax - 1))
         y = np.take(y, lo, axis=ax) * (1 - frac) + np.take(y, hi, axis=ax) * frac
-    return restore(y.astype(inputs[0].dtype)), 0, 0
+    return restore(y.astype(inputs[0].dtype)), 0
 
 
 # --------------------------------------------------------------------------- reshaping
 
 
-def flatten(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def flatten(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     x = inputs[0]
     if x.ndim == 0:
-        return x.reshape(1), 0, 0
+        return x.reshape(1), 0
     a, b = int(fields["start"]) % x.ndim, int(fields["end"]) % x.ndim
     if a > b:
         raise ExecutionError(f"flatten from axis {a} to {b}")
-    return x.reshape(x.shape[:a] + (math.prod(x.shape[a:b + 1]),) + x.shape[b + 1:]), 0, 0
+    return x.reshape(x.shape[:a] + (math.prod(x.shape[a:b + 1]),) + x.shape[b + 1:]), 0
 
 
-def reshape(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def reshape(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     try:
-        return inputs[0].reshape(tuple(int(d) for d in fields["target"])), 0, 0
+        return inputs[0].reshape(tuple(int(d) for d in fields["target"])), 0
     except ValueError as e:
         raise ExecutionError(f"cannot reshape {inputs[0].shape} into {tuple(fields['target'])}: {e}") from None
 
 
-def permute(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
-    return np.transpose(inputs[0], tuple(int(p) for p in fields["perm"])), 0, 0
+def permute(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
+    return np.transpose(inputs[0], tuple(int(p) for p in fields["perm"])), 0
 
 
-def pixel_shuffle(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def pixel_shuffle(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     """``(*, C*r*r, H, W) <-> (*, C, H*r, W*r)``, PyTorch's element order."""
     x, r = inputs[0], int(fields["factor"])
     *lead, c, h, w = x.shape
@@ -118,21 +119,21 @@ def pixel_shuffle(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: 
         y = x.reshape(*lead, c // (r * r), r, r, h, w)
         n = len(lead)
         y = y.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-        return y.reshape(*lead, c // (r * r), h * r, w * r), 0, 0
+        return y.reshape(*lead, c // (r * r), h * r, w * r), 0
     if h % r or w % r:
         raise ExecutionError(f"{h}x{w} does not split into {r}x{r} blocks")
     y = x.reshape(*lead, c, h // r, r, w // r, r)
     n = len(lead)
     y = y.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return y.reshape(*lead, c * r * r, h // r, w // r), 0, 0
+    return y.reshape(*lead, c * r * r, h // r, w // r), 0
 
 
 # --------------------------------------------------------------------------- merging
 
 
-def concat(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def concat(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     try:
-        return np.concatenate(list(inputs), axis=int(fields["axis"])), 0, 0
+        return np.concatenate(list(inputs), axis=int(fields["axis"])), 0
     except ValueError as e:
         raise ExecutionError(f"cannot concatenate {[a.shape for a in inputs]}: {e}") from None
 
@@ -141,18 +142,18 @@ _MERGE = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divi
           "maximum": np.maximum, "minimum": np.minimum}
 
 
-def elementwise(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def elementwise(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     op = fields["op"]
     shapes = [a.shape for a in inputs]
     if not fields.get("broadcast", True) and len(set(shapes)) > 1:
         raise ExecutionError(f"element-wise {op} of different shapes {shapes}")
     try:
         if op == "average":
-            return sum(inputs[1:], inputs[0]) / len(inputs), 0, 0
+            return sum(inputs[1:], inputs[0]) / len(inputs), 0
         out = inputs[0]
         for other in inputs[1:]:
             out = _MERGE[op](out, other)
-        return out, 0, 0
+        return out, 0
     except ValueError as e:
         raise ExecutionError(f"cannot {op} {shapes}: {e}") from None
 
@@ -160,23 +161,20 @@ def elementwise(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np
 # --------------------------------------------------------------------------- dense, normalisation, activations
 
 
-def dense(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def dense(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     x = inputs[0]
     fin, fout = int(fields["in_features"]), int(fields["out_features"])
     if x.shape[-1] != fin:
         raise ExecutionError(f"the last axis has {x.shape[-1]} features, the weights expect {fin}")
-    w = weights(rng, (fin, fout))
+    w = weights("weight", (fin, fout))  # (in, out): rows @ weight; PyTorch stores the transpose
     rows = x.reshape(-1, fin)
     y = rows @ w
-    params = w.size
     if fields.get("bias", True):
-        b = weights(rng, (fout,))
-        y = y + b
-        params += b.size
-    return y.reshape(x.shape[:-1] + (fout,)), rows.shape[0] * fin * fout, params
+        y = y + weights("bias", (fout,))
+    return y.reshape(x.shape[:-1] + (fout,)), rows.shape[0] * fin * fout
 
 
-def norm(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def norm(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     """Inference-mode normalisation. Batch norm uses (random) stored statistics; layer, group and
     instance norm compute theirs from the input. Allocates gamma/beta over ``axes`` when
     ``scale``/``center``, and moving mean/variance when ``moving_stats`` (Keras and ONNX count them)."""
@@ -185,14 +183,14 @@ def norm(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random
     axes = tuple(int(a) % x.ndim for a in fields["axes"])
     eps = float(fields.get("epsilon", 1e-5))
     param_shape = tuple(x.shape[a] if a in axes else 1 for a in range(x.ndim))
-    count = math.prod(x.shape[a] for a in axes)
-    params = 0
+    stats_shape = tuple(x.shape[a] for a in axes)
     if kind == "batch":
-        mean = rng.standard_normal(param_shape) * 0.1
-        var = rng.uniform(0.5, 1.5, param_shape)
+        # Inference: stored statistics. Keras and ONNX count them as (non-trainable) weights;
+        # PyTorch keeps them as buffers, which the executor draws without counting.
+        store = weights if fields.get("moving_stats", False) else Weights(weights.rng)
+        mean = store("moving_mean", stats_shape).reshape(param_shape)
+        var = store("moving_variance", stats_shape, positive=True).reshape(param_shape)
         y = (x - mean) / np.sqrt(var + eps)
-        if fields.get("moving_stats", False):
-            params += 2 * count
     elif kind == "layer":
         y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
     elif kind in ("group", "instance"):
@@ -211,12 +209,10 @@ def norm(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random
     else:
         raise ExecutionError(f"unknown normalisation {kind!r}")
     if fields.get("scale", True):
-        y = y * weights(rng, param_shape).astype(np.float64)
-        params += count
+        y = y * weights("gamma", stats_shape).reshape(param_shape)
     if fields.get("center", True):
-        y = y + weights(rng, param_shape).astype(np.float64)
-        params += count
-    return y.astype(inputs[0].dtype), 0, params
+        y = y + weights("beta", stats_shape).reshape(param_shape)
+    return y.astype(inputs[0].dtype), 0
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
@@ -254,16 +250,14 @@ def _softmax(x: np.ndarray, axis: int, log: bool = False) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def activation(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def activation(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     x = inputs[0].astype(np.float64)
     fn = fields["fn"]
-    params = 0
     if fn in ("softmax", "log_softmax"):
         y = _softmax(x, int(fields.get("axis", -1)), log=fn == "log_softmax")
     elif fn == "prelu":
         shape = tuple(int(d) for d in fields.get("param_shape", ()) or (1,))
-        alpha = weights(rng, shape).astype(np.float64)
-        params = alpha.size
+        alpha = weights("alpha", shape).astype(np.float64)
         tail = x.shape[1:]
         if len(shape) > len(tail) or any(a not in (1, b) for a, b in zip(shape, tail[: len(shape)])):
             raise ExecutionError(f"PReLU slopes of shape {shape} do not broadcast over {x.shape}")
@@ -275,9 +269,9 @@ def activation(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.
         y = np.tanh(x)
     if fields.get("max_value") is not None:
         y = np.minimum(y, float(fields["max_value"]))
-    return y.astype(inputs[0].dtype), 0, params
+    return y.astype(inputs[0].dtype), 0
 
 
-def identity(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def identity(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     """Dropout at inference, ``Identity``."""
-    return inputs[0], 0, 0
+    return inputs[0], 0

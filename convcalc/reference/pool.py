@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import ExecutionError, ints, pairs, to_channels_first
+from ._common import ExecutionError, Weights, ints, pairs, to_channels_first
 
 
 def _starts(length: int, pb: int, pe: int, span: int, stride: int, ceil_mode: bool) -> list[int]:
@@ -31,7 +31,7 @@ def _starts(length: int, pb: int, pe: int, span: int, stride: int, ceil_mode: bo
     return [i for i in range(0, padded - span + stride, stride) if i < length + pb]
 
 
-def pool(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def pool(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     rank = int(fields["rank"])
     k, s, d = ints(fields["kernel"]), ints(fields["stride"]), ints(fields["dilation"])
     pads = pairs(fields["padding"])
@@ -69,12 +69,12 @@ def pool(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random
             acc += window
             count += counted[index]
     if mode == "max":
-        if np.isneginf(acc).any():
-            raise ExecutionError("a max-pooling window covers padding only")
-        return restore(acc.astype(inputs[0].dtype)), 0, 0
-    if (count == 0).any():
-        raise ExecutionError("an average-pooling window covers no counted cell")
-    return restore((acc / count).astype(inputs[0].dtype)), 0, 0
+        # A dilated window can land on padding only; PyTorch pads with -inf and returns -inf there.
+        return restore(acc.astype(inputs[0].dtype)), 0
+    # ONNX allows pads wider than the window: a window of padding alone averages nothing (NaN,
+    # as ONNX's reference implementation gives); PyTorch's pad <= kernel/2 rule prevents it.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return restore((acc / count).astype(inputs[0].dtype)), 0
 
 
 def bins(length: int, out: int) -> list[tuple[int, int]]:
@@ -83,7 +83,7 @@ def bins(length: int, out: int) -> list[tuple[int, int]]:
     return [((i * length) // out, -(-((i + 1) * length) // out)) for i in range(out)]
 
 
-def adaptive_pool(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def adaptive_pool(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     """Reduce each bin; a box's max (or mean, bins being products of ranges) is taken one axis at a time."""
     rank = int(fields["rank"])
     x, restore = to_channels_first(inputs[0], rank, bool(fields.get("channels_last", False)))
@@ -97,10 +97,10 @@ def adaptive_pool(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: 
             raise ExecutionError(f"adaptive pooling of {n} positions into {o} bins")
         parts = [reduce(np.take(y, range(a, b), axis=ax), axis=ax, keepdims=True) for a, b in bins(n, o)]
         y = np.concatenate(parts, axis=ax)
-    return restore(y.astype(inputs[0].dtype)), 0, 0
+    return restore(y.astype(inputs[0].dtype)), 0
 
 
-def global_pool(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, int, int]:
+def global_pool(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     rank = int(fields["rank"])
     last = bool(fields.get("channels_last", False))
     x = inputs[0]
@@ -108,4 +108,4 @@ def global_pool(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], rng: np
     if math.prod(x.shape[a] for a in axes) == 0:
         raise ExecutionError("global pooling over an empty input")
     reduce = np.max if fields["mode"] == "max" else np.mean
-    return reduce(x, axis=axes, keepdims=bool(fields.get("keepdims", False))), 0, 0
+    return reduce(x, axis=axes, keepdims=bool(fields.get("keepdims", False))), 0

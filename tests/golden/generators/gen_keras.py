@@ -367,15 +367,82 @@ def catalogue() -> list[dict[str, Any]]:
     return cases
 
 
+# --------------------------------------------------------------------------- values
+
+def value_cases() -> list[dict[str, Any]]:
+    """Small layers whose VALUES pin Keras semantics the executor must reproduce: where the
+    'same' padding goes (TF split), causal padding, averages that exclude the padding, where a
+    transposed convolution's crop and output_padding fall, nearest/bilinear upsampling."""
+    cases = [
+        one("Conv1D", [1, 10, 2], filters=2, kernel_size=3, strides=2, padding="same"),
+        one("Conv1D", [1, 11, 2], filters=2, kernel_size=3, strides=2, padding="same"),
+        one("Conv1D", [1, 10, 2], filters=2, kernel_size=4, strides=2, padding="same"),
+        one("Conv1D", [1, 7, 1], filters=1, kernel_size=4, padding="same"),
+        one("Conv2D", [1, 10, 11, 2], filters=3, kernel_size=3, strides=2, padding="same"),
+        one("Conv2D", [1, 13, 9, 2], filters=2, kernel_size=[4, 2], strides=[3, 2], padding="same"),
+        one("Conv2D", [1, 8, 8, 4], filters=4, kernel_size=3, strides=2, padding="same", groups=2),
+        one("Conv2D", [1, 3, 9, 8], filters=2, kernel_size=3, strides=2, padding="same", data_format="channels_first"),
+        one("Conv1D", [1, 12, 2], filters=2, kernel_size=3, padding="causal", dilation_rate=2),
+        one("Conv1D", [1, 11, 2], filters=2, kernel_size=3, padding="causal", strides=2),
+        one("DepthwiseConv2D", [1, 9, 8, 3], kernel_size=3, strides=2, padding="same", depth_multiplier=2),
+        one("SeparableConv2D", [1, 8, 9, 3], filters=4, kernel_size=3, padding="same", depth_multiplier=2),
+        one("MaxPooling2D", [1, 7, 7, 2], pool_size=2, padding="same"),
+        one("AveragePooling2D", [1, 10, 11, 2], pool_size=[3, 2], strides=[2, 3], padding="same"),
+        one("AveragePooling1D", [1, 9, 2], pool_size=3, strides=2, padding="same"),
+        one("AveragePooling2D", [1, 7, 7, 1], pool_size=3, strides=1, padding="same"),
+        one("Conv2DTranspose", [1, 5, 6, 2], filters=2, kernel_size=3, strides=2, padding="same"),
+        one("Conv2DTranspose", [1, 5, 6, 2], filters=2, kernel_size=3, strides=2, padding="same", output_padding=1),
+        one("Conv2DTranspose", [1, 5, 6, 2], filters=2, kernel_size=4, strides=2, padding="same"),
+        one("Conv2DTranspose", [1, 5, 6, 2], filters=2, kernel_size=4, strides=2, padding="same", output_padding=1),
+        one("Conv2DTranspose", [1, 5, 6, 2], filters=2, kernel_size=2, strides=3, padding="valid"),
+        one("Conv2DTranspose", [1, 5, 6, 2], filters=2, kernel_size=3, strides=2, padding="valid", output_padding=1),
+        one("Conv1DTranspose", [1, 7, 2], filters=2, kernel_size=5, dilation_rate=2),
+        one("Conv1DTranspose", [1, 6, 2], filters=2, kernel_size=3, strides=2, padding="same"),
+        one("UpSampling2D", [1, 3, 4, 2], size=[2, 3]),
+        one("UpSampling2D", [1, 3, 4, 2], size=2, interpolation="bilinear"),
+        one("ZeroPadding2D", [1, 3, 4, 2], padding=[[1, 2], [0, 1]]),
+        one("Cropping2D", [1, 6, 5, 2], cropping=[[1, 2], [0, 1]]),
+        one("GlobalAveragePooling2D", [2, 3, 4, 5]),
+        one("BatchNormalization", [2, 3, 4], epsilon=0.001),
+        one("Dense", [2, 3, 4], units=5),
+    ]
+    if FW == "keras":
+        cases.append(one("AdaptiveAveragePooling2D", [1, 10, 11, 2], output_size=3))
+    return cases
+
+
+def execute_values(keras: Any, model: dict[str, Any], seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    spec = model["layers"][0]
+    args = {k: v for k, v in spec.items() if k != "op"}
+    layer = getattr(keras.layers, spec["op"])(**args)
+    x = rng.standard_normal(model["input"]).astype("float32")
+    layer.build(tuple(model["input"]))
+    w = [rng.standard_normal(v.shape).astype("float32") for v in layer.get_weights()]
+    if spec["op"] == "BatchNormalization":
+        w[-1] = np.abs(w[-1]) + 0.5  # moving variance
+    layer.set_weights(w)
+    y = layer(x)
+    y = np.asarray(y.detach().cpu() if hasattr(y, "detach") else y)
+    return {"input": x.tolist(), "weights": [a.tolist() for a in w], "output": y.tolist()}
+
+
 def main() -> None:
     global FW
     parser = argparse.ArgumentParser()
     parser.add_argument("--flavor", choices=["keras", "tf.keras"], default="keras")
     parser.add_argument("-n", type=int, default=320)
-    flavor = parser.parse_args().flavor
-    n = parser.parse_args().n
+    parser.add_argument("--values", action="store_true", help="write <flavor>_values.json instead")
+    opts = parser.parse_args()
+    flavor, n = opts.flavor, opts.n
     FW = flavor
     keras = load_keras(flavor)
+    if opts.values:
+        cases = [{"id": f"values-{i:03d}", "model": m, "expected": execute_values(keras, m, SEED + i)}
+                 for i, m in enumerate(value_cases())]
+        versions = {"keras": keras.__version__}
+        write_fixture(f"values/{flavor}", versions, SEED, cases, "gen_keras.py --values")
+        return
     builders = [conv, conv, conv, conv_transpose, conv_transpose, depthwise_separable, pool, pool,
                 global_adaptive, resample, reshape_like, dense_norm]
     cases = run_cases(builders, n, SEED, lambda m: execute_with(keras, flavor, m), catalogue())
