@@ -85,6 +85,10 @@ def floordiv(a: Dim, b: Dim) -> Dim:
     """
     if type(a) is int and type(b) is int:
         return a // b
+    if type(b) is int and b > 0:
+        from .symbolic import canonical_floordiv
+
+        return norm(canonical_floordiv(_as_expr(a), b))
     return norm(sp().floor(_as_expr(a) / _as_expr(b)))
 
 
@@ -96,6 +100,10 @@ def ceildiv(a: Dim, b: Dim) -> Dim:
     """
     if type(a) is int and type(b) is int:
         return -(-a // b)
+    if type(b) is int and b > 0:
+        from .symbolic import canonical_ceildiv
+
+        return norm(canonical_ceildiv(_as_expr(a), b))
     return norm(sp().ceiling(_as_expr(a) / _as_expr(b)))
 
 
@@ -187,18 +195,15 @@ def subs(x: Dim, values: dict[str, int]) -> Dim:
 
 # --------------------------------------------------------------------------- formatting
 
-_FLOOR_RE = re.compile(r"\b(floor|ceiling)\(")
-
-
 def fmt_dim(x: Any) -> str:
-    """A dimension as text: ``224``, ``H``, ``floor((H - 1)/2) + 1``.
-
-    sympy prints ``ceiling``; users write ``ceil``.
-    """
+    """A dimension as text: ``224``, ``H``, ``floor((H - 1)/4)``, ``ceil(H/32)``."""
     if type(x) is int:
         return str(x)
-    text = str(x)
-    return _FLOOR_RE.sub(lambda m: ("ceil(" if m.group(1) == "ceiling" else "floor("), text)
+    if isinstance(x, Fraction):
+        return str(x)
+    from .symbolic import textbook
+
+    return textbook(x)
 
 
 def fmt_shape(shape: Shape) -> str:

@@ -21,6 +21,7 @@ Padding is explicit ``(begin, end)`` per spatial axis, or a policy ``"same_upper
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, ClassVar, Union
 
 from . import formulas as F
@@ -36,7 +37,6 @@ from .dims import (
     is_concrete,
     norm,
     prod,
-    sp,
 )
 from .errors import ShapeError
 
@@ -56,38 +56,30 @@ def axis_name(rank: int, i: int) -> str:
 
 @dataclass(frozen=True)
 class Constraint:
-    """Something the symbols must satisfy for the plan to hold.
+    """Something the symbols must satisfy: ``lhs >= rhs``, ``lhs == rhs`` or ``lhs % rhs == 0``
+    (``op`` is ``">="``, ``"=="`` or ``"%0"``).
 
-    ``kind`` is ``"valid"`` (every size >= 1, kernels fit), ``"merge"`` (inputs of a merge agree)
-    or ``"exact"`` (no remainder dropped).
+    ``kind`` is ``"valid"`` (every size >= 1, kernels fit), ``"merge"`` (the inputs of a merge
+    agree) or ``"exact"`` (no stride or pooling drops a remainder; the U-Net tiling condition).
+    ``text`` states it in plain words, solved for its symbol where it has one (``H >= 5``,
+    ``H % 16 == 12``): see :func:`convcalc.symbolic.describe`.
     """
 
-    text: str
-    kind: str = "valid"
+    kind: str
+    lhs: Any
+    op: str
+    rhs: Any
     layer: str | None = None
 
+    @cached_property
+    def text(self) -> str | None:
+        """Plain words; ``None`` when the condition always holds."""
+        from .symbolic import describe
+
+        return describe(self.lhs, self.op, self.rhs)
+
     def __str__(self) -> str:
-        return self.text
-
-
-def relation_text(lhs: Dim, op: str, rhs: Dim) -> str:
-    """``H >= 5`` rather than ``H + 2 >= 7``: solved for one symbol when it is linear."""
-    s = sp()
-    expr = s.expand(lhs - rhs)
-    names = list(expr.free_symbols)
-    if len(names) == 1 and op in (">=", "==") and expr.is_polynomial(names[0]):
-        poly = s.Poly(expr, names[0])
-        if poly.degree() == 1:
-            a, b = poly.all_coeffs()
-            bound = -b / a
-            if op == "==":
-                return f"{names[0]} == {fmt_dim(bound)}"
-            if a > 0:
-                bound_i = s.ceiling(bound)
-                return f"{names[0]} >= {fmt_dim(bound_i)}"
-            bound_i = s.floor(bound)
-            return f"{names[0]} <= {fmt_dim(bound_i)}"
-    return f"{fmt_dim(lhs)} {op} {fmt_dim(rhs)}"
+        return self.text or "always"
 
 
 class Checks:
@@ -95,15 +87,17 @@ class Checks:
 
     Each ``require_*`` is three-valued: a certain violation raises the error built by
     ``error()``, a certain success passes, an undecidable condition becomes a :class:`Constraint`.
+    :meth:`exact` never raises: a concrete remainder becomes a note, a symbolic one a constraint.
     """
 
     def __init__(self) -> None:
         self.constraints: list[Constraint] = []
+        self.notes: list[str] = []
         self.layer: str | None = None
 
-    def _record(self, text: str, kind: str) -> None:
-        c = Constraint(text, kind, self.layer)
-        if all(c.text != old.text for old in self.constraints):
+    def _record(self, kind: str, lhs: Any, op: str, rhs: Any) -> None:
+        c = Constraint(kind, lhs, op, rhs, self.layer)
+        if all((c.kind, c.lhs, c.op, c.rhs) != (o.kind, o.lhs, o.op, o.rhs) for o in self.constraints):
             self.constraints.append(c)
 
     def require_ge(self, a: Dim, b: Dim, error: Callable[[], ShapeError], kind: str = "valid") -> None:
@@ -111,21 +105,36 @@ class Checks:
         if verdict is False:
             raise error()
         if verdict is None:
-            self._record(relation_text(a, ">=", b), kind)
+            self._record(kind, a, ">=", b)
 
     def require_eq(self, a: Dim, b: Dim, error: Callable[[], ShapeError], kind: str = "merge") -> None:
         verdict = eq(a, b)
         if verdict is False:
             raise error()
         if verdict is None:
-            self._record(relation_text(a, "==", b), kind)
+            self._record(kind, a, "==", b)
 
     def require_divisible(self, x: Dim, d: Dim, error: Callable[[], ShapeError], kind: str = "valid") -> None:
         verdict = divisible(x, d)
         if verdict is False:
             raise error()
         if verdict is None:
-            self._record(f"{fmt_dim(x)} % {fmt_dim(d)} == 0", kind)
+            self._record(kind, x, "%0", d)
+
+    def exact(self, x: Dim, d: int, axis: str) -> None:
+        """``x`` (the padded input beyond the first window) should be divisible by the stride
+        ``d``, or the last ``x % d`` rows along ``axis`` are never read."""
+        if d == 1:
+            return
+        verdict = divisible(x, d)
+        if verdict is False:
+            note = f"{axis} loses {x % d}"
+            if self.notes and self.notes[-1].startswith(f"{self.layer}: "):
+                self.notes[-1] += f", {note}"
+            else:
+                self.notes.append(f"{self.layer}: {note}")
+        elif verdict is None:
+            self._record("exact", x, "%0", d)
 
 
 # --------------------------------------------------------------------------- layout helpers
@@ -269,6 +278,7 @@ class Conv(Primitive):
                 )
 
             checks.require_ge(norm(L + pb + pe), k_eff, empty)
+            checks.exact(norm(L + pb + pe - k_eff), s, name)
             out[ax] = o
         return replace_axes(x, out)
 
@@ -429,6 +439,8 @@ class Pool(Primitive):
                 )
 
             checks.require_ge(norm(L + pb + pe + slack), k_eff, empty)
+            if not self.ceil_mode:
+                checks.exact(norm(L + pb + pe - k_eff), s, name)
             out[ax] = o
         return replace_axes(x, out)
 

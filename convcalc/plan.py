@@ -18,6 +18,7 @@ import heapq
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .dims import Dim, ast_names, fmt_dim, fmt_shape, is_concrete, norm, parse_dim, parse_dim_ast, prod
@@ -121,6 +122,17 @@ class Plan:
     symbols: Mapping[str, int] = field(default_factory=dict)
     used_symbols: frozenset[str] = frozenset()
     file: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @cached_property
+    def constraint_summary(self) -> dict[str, list[str]]:
+        """Plain statements by kind (``valid``, ``merge``, ``exact``), one per symbol where they
+        concern one symbol: ``{"valid": ["H >= 32"], "merge": [], "exact": ["H % 4 == 0"]}``."""
+        if not self.constraints:
+            return {"valid": [], "merge": [], "exact": []}
+        from .symbolic import summarize
+
+        return summarize(self.constraints)
 
     @property
     def dtype_bytes(self) -> int:
@@ -145,7 +157,9 @@ class Plan:
             "inputs": {k: [_json_dim(d) for d in v] for k, v in self.inputs.items()},
             "layers": [ly.to_dict() for ly in self.layers],
             "totals": self.totals.to_dict(),
-            "constraints": [c.text for c in self.constraints],
+            "constraints": [t for texts in self.constraint_summary.values() for t in texts],
+            "constraints_by_kind": self.constraint_summary,
+            "notes": list(self.notes),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -289,6 +303,7 @@ def build_plan(model: Model, overrides: Mapping[str, Any] | None = None, *, stri
         symbols={k: v for k, v in env.items() if k in used or k in model.symbol_names()},
         used_symbols=frozenset(used),
         file=model.file,
+        notes=tuple(checks.notes),
     )
 
 

@@ -105,10 +105,16 @@ def summary_lines(plan: Plan) -> list[str]:
     ]
 
 
+CONSTRAINT_TITLES = {"valid": "valid when", "merge": "merges need", "exact": "exact (nothing dropped) when"}
+
+
 def constraint_lines(plan: Plan) -> list[str]:
-    if not plan.constraints:
-        return []
-    return ["valid when: " + ", ".join(c.text for c in plan.constraints)]
+    """One line per kind of constraint on the symbols, and the concrete remainders dropped."""
+    lines = [f"{CONSTRAINT_TITLES[k]}: " + ", ".join(texts) for k, texts in plan.constraint_summary.items() if texts]
+    if plan.notes:
+        shown = "; ".join(plan.notes[:4]) + (f"; and {len(plan.notes) - 4} more layers" if len(plan.notes) > 4 else "")
+        lines.append(f"not exact (a stride skips the last rows of its padded input): {shown}")
+    return lines
 
 
 def title(plan: Plan) -> str:

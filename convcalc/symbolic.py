@@ -1,0 +1,479 @@
+"""Closed forms for symbolic sizes: canonical roundings, textbook printing, exact evaluation.
+
+Imported only when a size is symbolic (a concrete plan never loads sympy).
+
+**Canonical roundings.** Every stride, pool and 'same' padding applies ``floor`` or ``ceil``;
+chained naively, ResNet-50's last feature map height would be twelve nested floors. For integer
+``Y`` and positive integers ``m, b`` and integer ``c`` these identities collapse a chain into one
+rounding (conventions.md notation):
+
+- ``floor((floor(Y/m) + c) / b) = floor((Y + c*m) / (m*b))``
+- ``ceil(Y/m) = floor((Y + m - 1) / m)``, so ``floor((ceil(Y/m) + c)/b)`` collapses the same way
+- ``ceil(x / b) = floor((x + b - 1) / b)`` for integer ``x``
+- ``floor((Y + n*D + D - 1) / D) = ceil(Y / D) + n`` — the form chosen when it applies.
+
+So ``floor((H - 1)/2) + 1`` becomes ``ceil(H/2)``, and the whole ResNet-50 stem-to-head chain
+``ceil(H/32)``. Nothing here calls ``sympy.simplify`` (tens of seconds on deep chains).
+
+**Printing** is textbook: ``floor((H - 1)/4)``, ``ceil(H/32)``, ``H % 16``, ``min(a, b)``. The
+same text is the JSON form; it parses back with convcalc's own dimension parser, or with sympy
+given ``{"ceil": sympy.ceiling, "min": sympy.Min, "max": sympy.Max}`` as locals.
+
+**Exact evaluation.** :func:`compile_int` turns an expression into a numpy function computing
+it exactly in int64 over arrays of symbol values (rationals are carried as numerator and
+denominator), for sweeps and for solving constraints.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from functools import reduce
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+# --------------------------------------------------------------------------- canonical roundings
+
+
+def _integer_poly(expr: Any) -> bool:
+    """Whether ``expr`` is a polynomial in integer symbols with integer coefficients."""
+    expr = sp.expand(expr)
+    if expr.is_Integer:
+        return True
+    if not expr.is_polynomial():
+        return False
+    return all(c.is_Integer for c in sp.Poly(expr, *sorted(expr.free_symbols, key=str)).coeffs())
+
+
+def _as_fraction(arg: Any) -> tuple[Any, int] | None:
+    """``arg = P / m`` with ``P`` an integer-coefficient polynomial and ``m`` a positive int."""
+    arg = sp.expand(arg)
+    if not arg.free_symbols:
+        q = sp.Rational(arg)
+        return sp.Integer(q.p), int(q.q)
+    if not arg.is_polynomial():
+        return None
+    coeffs = sp.Poly(arg, *sorted(arg.free_symbols, key=str)).coeffs()
+    if not all(c.is_Rational for c in coeffs):
+        return None
+    m = reduce(math.lcm, (int(sp.Rational(c).q) for c in coeffs), 1)
+    return sp.expand(arg * m), m
+
+
+def _split_rounding(a: Any) -> tuple[type, Any, int, Any] | None:
+    """``a = R(P/m) + rest`` with one rounding ``R`` (floor or ceiling) of coefficient 1 and an
+    integer-polynomial ``rest``; ``None`` when ``a`` has another shape."""
+    rounding = [t for t in sp.Add.make_args(a) if isinstance(t, (sp.floor, sp.ceiling))]
+    if len(rounding) != 1:
+        return None
+    term = rounding[0]
+    rest = sp.expand(a - term)
+    if rest.has(sp.floor, sp.ceiling) or not _integer_poly(rest):
+        return None
+    frac = _as_fraction(term.args[0])
+    if frac is None:
+        return None
+    return type(term), frac[0], frac[1], rest
+
+
+def _canonical_floor(numerator: Any, d: int) -> Any:
+    """``floor(N / d)`` for an integer polynomial ``N``: integer terms pulled out, and written as
+    ``ceil`` when the constant makes it one (``floor((Y + d - 1)/d) = ceil(Y/d)``)."""
+    numerator = sp.expand(numerator)
+    if d == 1:
+        return numerator
+    const = numerator.as_coeff_Add()[0] if numerator.is_Add else (numerator if numerator.is_Integer else sp.Integer(0))
+    const = int(const)
+    variable = sp.expand(numerator - const)
+    # Terms of the variable part divisible by d leave the rounding.
+    whole = sp.Integer(0)
+    kept = sp.Integer(0)
+    for t in sp.Add.make_args(variable):
+        coeff, _ = t.as_coeff_Mul()
+        if coeff.is_Integer and int(coeff) % d == 0:
+            whole += t / d
+        else:
+            kept += t
+    q, r = divmod(const, d)
+    if kept == 0:
+        return sp.expand(whole + q)
+    if r == d - 1:
+        return whole + q + sp.ceiling(kept / d)
+    return whole + q + sp.floor((kept + r) / d)
+
+
+def canonical_floordiv(a: Any, b: int) -> Any:
+    """``floor(a / b)`` in canonical form (one rounding where the identities allow)."""
+    split = _split_rounding(a)
+    if split is not None:
+        kind, p, m, rest = split
+        inner = p + rest * m + (m - 1 if kind is sp.ceiling else 0)
+        return _canonical_floor(inner, m * b)
+    if _integer_poly(a):
+        return _canonical_floor(a, b)
+    return sp.floor(a / b)
+
+
+def canonical_ceildiv(a: Any, b: int) -> Any:
+    """``ceil(a / b) = floor((a + b - 1) / b)`` for integer-valued ``a``, canonically."""
+    return canonical_floordiv(a + b - 1, b)
+
+
+# --------------------------------------------------------------------------- printing
+
+
+class TextbookPrinter(StrPrinter):
+    """``floor((H - 1)/2)`` rather than ``floor(H/2 - 1/2)``; ``ceil``, ``%``, ``min``, ``max``."""
+
+    def _fraction(self, arg: Any) -> str:
+        frac = _as_fraction(arg)
+        if frac is None:
+            return self._print(arg)
+        p, m = frac
+        num = self._print(p)
+        if m == 1:
+            return num
+        if p.is_Add:
+            num = f"({num})"
+        return f"{num}/{m}"
+
+    def _print_floor(self, expr: Any) -> str:
+        return f"floor({self._fraction(expr.args[0])})"
+
+    def _print_ceiling(self, expr: Any) -> str:
+        return f"ceil({self._fraction(expr.args[0])})"
+
+    def _print_Mod(self, expr: Any) -> str:
+        a, b = expr.args
+        left = self._print(a)
+        if a.is_Add or a.is_Mul:
+            left = f"({left})"
+        return f"{left} % {self._print(b)}"
+
+    def _print_Min(self, expr: Any) -> str:
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Max(self, expr: Any) -> str:
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+
+_PRINTER = TextbookPrinter()
+
+
+def textbook(expr: Any) -> str:
+    """The expression as a person writes it (and as JSON carries it)."""
+    return _PRINTER.doprint(expr)
+
+
+SYMPY_LOCALS = {"ceil": sp.ceiling, "floor": sp.floor, "min": sp.Min, "max": sp.Max}
+
+
+# --------------------------------------------------------------------------- exact evaluation
+
+Frac = tuple[np.ndarray, int]  # numerator array (int64) / positive denominator
+
+
+def _lcm(a: int, b: int) -> int:
+    return a * b // math.gcd(a, b)
+
+
+def _node(expr: Any, env: Mapping[str, np.ndarray]) -> Frac:
+    if expr.is_Integer:
+        return np.int64(int(expr)), 1
+    if expr.is_Rational:
+        return np.int64(int(expr.p)), int(expr.q)
+    if expr.is_Symbol:
+        return np.asarray(env[str(expr)], dtype=np.int64), 1
+    if expr.is_Add:
+        num, den = np.int64(0), 1
+        for arg in expr.args:
+            n, d = _node(arg, env)
+            common = _lcm(den, d)
+            num = num * (common // den) + n * (common // d)
+            den = common
+        return num, den
+    if expr.is_Mul:
+        num, den = np.int64(1), 1
+        for arg in expr.args:
+            n, d = _node(arg, env)
+            num, den = num * n, den * d
+        return num, den
+    if expr.is_Pow and expr.exp.is_Integer and int(expr.exp) >= 0:
+        n, d = _node(expr.base, env)
+        e = int(expr.exp)
+        return n**e, d**e
+    if isinstance(expr, sp.floor):
+        n, d = _node(expr.args[0], env)
+        return n // d, 1
+    if isinstance(expr, sp.ceiling):
+        n, d = _node(expr.args[0], env)
+        return -((-n) // d), 1
+    if isinstance(expr, (sp.Min, sp.Max)):
+        parts = [_node(a, env) for a in expr.args]
+        den = reduce(_lcm, (d for _, d in parts), 1)
+        nums = [n * (den // d) for n, d in parts]
+        pick = np.minimum if isinstance(expr, sp.Min) else np.maximum
+        return reduce(pick, nums), den
+    if isinstance(expr, sp.Mod):
+        (n1, d1), (n2, d2) = _node(expr.args[0], env), _node(expr.args[1], env)
+        den = _lcm(d1, d2)
+        return (n1 * (den // d1)) % (n2 * (den // d2)), den
+    if isinstance(expr, sp.Piecewise):
+        out = None
+        taken = None
+        for value, cond in expr.args:
+            n, d = _node(value, env)
+            mask = _truth(cond, env)
+            v = n // d if d == 1 else n / d
+            if out is None:
+                out = np.where(mask, v, 0)
+                taken = mask
+            else:
+                fresh = np.logical_and(mask, np.logical_not(taken))
+                out = np.where(fresh, v, out)
+                taken = np.logical_or(taken, mask)
+        return np.asarray(out, dtype=np.int64), 1
+    raise ValueError(f"cannot evaluate {expr} exactly")
+
+
+def _truth(cond: Any, env: Mapping[str, np.ndarray]) -> np.ndarray:
+    if cond is sp.true or cond == sp.true:
+        return np.bool_(True)
+    if cond is sp.false or cond == sp.false:
+        return np.bool_(False)
+    lhs, rhs = cond.lhs, cond.rhs
+    (n1, d1), (n2, d2) = _node(lhs, env), _node(rhs, env)
+    a, b = n1 * d2, n2 * d1
+    ops = {sp.GreaterThan: np.greater_equal, sp.StrictGreaterThan: np.greater, sp.LessThan: np.less_equal,
+           sp.StrictLessThan: np.less, sp.Equality: np.equal, sp.Unequality: np.not_equal}
+    return ops[type(cond)](a, b)
+
+
+def compile_int(expr: Any) -> Callable[..., np.ndarray]:
+    """A function of symbol arrays (by keyword) giving ``expr`` exactly: an int64 array where it
+    is an integer, a float array where it is not."""
+    if isinstance(expr, int):
+        return lambda **env: np.int64(expr)
+
+    def evaluate(**env: Any) -> np.ndarray:
+        n, d = _node(expr, {k: np.asarray(v, dtype=np.int64) for k, v in env.items()})
+        if d == 1:
+            return np.asarray(n, dtype=np.int64)
+        exact = np.asarray(n) % d == 0
+        return np.where(exact, np.asarray(n) // d, np.asarray(n) / d) if not exact.all() else np.asarray(n) // d
+
+    return evaluate
+
+
+def compile_condition(lhs: Any, op: str, rhs: Any) -> Callable[..., np.ndarray]:
+    """A vectorised, exact predicate ``lhs op rhs`` (op: ``>=``, ``==``, ``%0`` for divisibility)."""
+    f, g = _fraction_fn(lhs), _fraction_fn(rhs)
+
+    def predicate(**env: Any) -> np.ndarray:
+        (n1, d1), (n2, d2) = f(env), g(env)
+        if op == ">=":
+            return n1 * d2 >= n2 * d1
+        if op == "==":
+            return n1 * d2 == n2 * d1
+        if op == "%0":  # lhs divisible by rhs (both integer-valued)
+            return (n1 // d1) % (n2 // d2) == 0
+        raise ValueError(op)
+
+    return predicate
+
+
+def _fraction_fn(expr: Any) -> Callable[[Mapping[str, Any]], Frac]:
+    if isinstance(expr, int):
+        return lambda env: (np.int64(expr), 1)
+    return lambda env: _node(expr, {k: np.asarray(v, dtype=np.int64) for k, v in env.items()})
+
+
+def period_of(exprs: Sequence[Any]) -> int:
+    """The lcm of every denominator inside floor/ceil/Mod: predicates built from these expressions
+    repeat with this period in each symbol (for sizes beyond their validity threshold)."""
+    out = 1
+    for e in exprs:
+        if isinstance(e, int):
+            continue
+        for node in sp.preorder_traversal(e):
+            if isinstance(node, (sp.floor, sp.ceiling)):
+                frac = _as_fraction(node.args[0])
+                if frac is not None:
+                    out = math.lcm(out, frac[1])
+            elif isinstance(node, sp.Mod) and node.args[1].is_Integer:
+                out = math.lcm(out, int(node.args[1]))
+            elif node.is_Rational and not node.is_Integer:
+                out = math.lcm(out, int(node.q))
+    return out
+
+
+# --------------------------------------------------------------------------- constraints in plain words
+
+MAX_WINDOW = 1 << 22
+
+
+class Analysis:
+    """Where a one-symbol predicate holds, found by exact evaluation of every size from 1.
+
+    From ``threshold`` on, it holds exactly when ``symbol % modulus`` is in ``residues`` (the
+    predicates convcalc builds are periodic in the strides beyond their validity threshold);
+    ``first`` is the smallest size where it holds (``None``: nowhere in the window).
+    """
+
+    def __init__(self, symbol: str, first: int | None, threshold: int, modulus: int, residues: list[int],
+                 window: int) -> None:
+        self.symbol, self.first, self.threshold = symbol, first, threshold
+        self.modulus, self.residues, self.window = modulus, residues, window
+
+    @property
+    def always(self) -> bool:
+        return self.threshold <= 1 and len(self.residues) == self.modulus
+
+    def values(self, count: int) -> list[int]:
+        """The first ``count`` sizes where the predicate holds."""
+        out: list[int] = []
+        x = self.first or 1
+        while len(out) < count and x <= self.window * 4:
+            if x >= self.threshold:
+                if x % self.modulus in self.residues:
+                    out.append(x)
+                x += 1
+            else:
+                out.append(x) if self._holds_below(x) else None
+                x += 1
+        return out
+
+    _below: set[int] = set()
+
+    def _holds_below(self, x: int) -> bool:
+        return x in self._below
+
+
+def analyze(predicate: Callable[..., np.ndarray], symbol: str, period: int) -> Analysis:
+    """Evaluate ``predicate`` at every size 1..N (N growing until the pattern is steady)."""
+    period = max(1, period)
+    n = max(512, 16 * period)
+    while True:
+        xs = np.arange(1, n + 1, dtype=np.int64)
+        mask = np.broadcast_to(np.asarray(predicate(**{symbol: xs}), dtype=bool), xs.shape)
+        tail = slice(n - 2 * period, n)
+        residues = sorted({int(v) for v in (xs[tail][mask[tail]] % period)})
+        expected = np.isin(xs % period, residues)
+        bad = np.nonzero(mask != expected)[0]
+        threshold = int(xs[bad[-1]]) + 1 if bad.size else 1
+        if threshold < n - 4 * period or n >= MAX_WINDOW:
+            break
+        n *= 4
+    # A smaller modulus when the residues are whole classes of a divisor.
+    modulus = period
+    for q in sorted(d for d in range(1, period + 1) if period % d == 0):
+        classes = {r % q for r in residues}
+        if sorted(r for r in range(period) if r % q in classes) == residues:
+            modulus, residues = q, sorted(classes)
+            break
+    ok = np.nonzero(mask)[0]
+    result = Analysis(symbol, int(xs[ok[0]]) if ok.size else None, threshold, modulus, residues, n)
+    result._below = {int(v) for v in xs[ok] if v < threshold}
+    return result
+
+
+def _relation(lhs: Any, op: str, rhs: Any) -> str:
+    left, right = textbook(sp.sympify(lhs)), textbook(sp.sympify(rhs))
+    if op == "%0":
+        if isinstance(lhs, int) or not (getattr(lhs, "is_Add", False) or getattr(lhs, "is_Mul", False)):
+            return f"{left} % {right} == 0"
+        return f"({left}) % {right} == 0"
+    return f"{left} {op} {right}"
+
+
+def describe(lhs: Any, op: str, rhs: Any) -> str | None:
+    """A constraint in plain words, solved for its symbol (``H >= 5``, ``H % 16 == 12``);
+    ``None`` when it always holds. Several symbols: the relation in textbook form."""
+    names = set()
+    for side in (lhs, rhs):
+        if not isinstance(side, int):
+            names |= {str(s) for s in sp.sympify(side).free_symbols}
+    if len(names) != 1:
+        return _relation(lhs, op, rhs)
+    (name,) = names
+    period = period_of([lhs, rhs])
+    if op == "%0" and isinstance(rhs, int):
+        period *= rhs  # floor(H/m) mod d depends on H mod m*d
+    a = analyze(compile_condition(lhs, op, rhs), name, period)
+    return analysis_text(a) if not a.always else None
+
+
+def analysis_text(a: Analysis) -> str:
+    s = a.symbol
+    if not a.residues:
+        return f"no {s} satisfies it (checked up to {a.window:,})"
+    if len(a.residues) == a.modulus:
+        return f"{s} >= {a.threshold}"
+    mod = f"{s} % {a.modulus} == {a.residues[0]}" if len(a.residues) == 1 else (
+        f"{s} % {a.modulus} in {{{', '.join(str(r) for r in a.residues)}}}")
+    if a.threshold > 1:
+        return f"{mod} and {s} >= {max(a.threshold, a.first or 1)}" if a.first and a.first >= a.threshold else (
+            f"{mod} (for {s} >= {a.threshold})")
+    return mod
+
+
+KINDS = ("valid", "merge", "exact")
+
+
+def _symbols_of(c: Any) -> set[str]:
+    out: set[str] = set()
+    for side in (c.lhs, c.rhs):
+        if not isinstance(side, int):
+            out |= {str(s) for s in sp.sympify(side).free_symbols}
+    return out
+
+
+def _period(c: Any) -> int:
+    p = period_of([c.lhs, c.rhs])
+    return p * c.rhs if c.op == "%0" and isinstance(c.rhs, int) else p
+
+
+def combined(constraints: Sequence[Any], symbol: str) -> Analysis:
+    """Where all of ``constraints`` (each in the one symbol ``symbol``) hold together."""
+    preds = [compile_condition(c.lhs, c.op, c.rhs) for c in constraints]
+    period = reduce(math.lcm, (_period(c) for c in constraints), 1)
+
+    def all_hold(**env: Any) -> np.ndarray:
+        out = np.bool_(True)
+        for p in preds:
+            out = np.logical_and(out, p(**env))
+        return out
+
+    return analyze(all_hold, symbol, period)
+
+
+def summarize(constraints: Sequence[Any]) -> dict[str, list[str]]:
+    """Plain statements by kind: one per symbol (all its constraints of that kind combined),
+    then the ones that tie several symbols together, in textbook form."""
+    out: dict[str, list[str]] = {k: [] for k in KINDS}
+    for kind in KINDS:
+        mine = [c for c in constraints if c.kind == kind]
+        by_symbol: dict[str, list[Any]] = {}
+        for c in mine:
+            names = _symbols_of(c)
+            if len(names) == 1:
+                by_symbol.setdefault(next(iter(names)), []).append(c)
+            else:
+                out[kind].append(_relation(c.lhs, c.op, c.rhs))
+        for name in sorted(by_symbol):
+            a = combined(by_symbol[name], name)
+            if not a.always:
+                out[kind].insert(len([t for t in out[kind] if t]), analysis_text(a))
+    return out
+
+
+def solve(constraints: Sequence[Any], symbols: Sequence[str]) -> dict[str, Analysis]:
+    """For each symbol, the sizes where every one-symbol constraint on it holds."""
+    result = {}
+    for name in symbols:
+        mine = [c for c in constraints if _symbols_of(c) == {name}]
+        result[name] = combined(mine, name) if mine else analyze(lambda **env: np.bool_(True), name, 1)
+    return result
