@@ -106,11 +106,17 @@ SET_HELP = "Give a symbol a value (repeatable): --set H=224."
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
+@click.option("--sweep", "sweep_spec", metavar="NAME=START:STOP[:STEP]",
+              help="Totals over a range of a symbol (NAME1,NAME2=... sweeps several together).")
+@click.option("--plot", metavar="FILE.png", help="With --sweep: draw MACs and activation memory (needs matplotlib).")
+@click.option("--symbolic", is_flag=True, help="Keep the symbols symbolic even where the file gives defaults.")
 @handle_errors
-def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None) -> None:
+def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_spec: str | None,
+         plot: str | None, symbolic: bool) -> None:
     """Every layer's input and output shape, parameters, MACs, FLOPs and activation memory.
 
-    MODEL is a model file (design.md §2). A file with variants plans each variant.
+    MODEL is a model file (design.md §2). A file with variants plans each variant. With --sweep,
+    the totals over a range of sizes instead (formats text, csv, json).
     """
     from .loader import load
     from .model import Variants
@@ -118,8 +124,23 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None) -> Non
 
     symbols = parse_sets(sets)
     loaded = load(model)
+    if plot and not sweep_spec:
+        raise UsageError("--plot goes with --sweep", fix="--sweep H=32:1025:32 --plot cost.png")
+    if sweep_spec:
+        from .sweep import parse_sweep, plot_sweep, render_sweep, sweep
+
+        if isinstance(loaded, Variants):
+            raise UsageError("--sweep works on one model; this file has variants")
+        if fmt not in ("text", "csv", "json", "github", "markdown"):
+            raise UsageError(f"--sweep renders as text, csv, json or markdown, not {fmt}")
+        names, values = parse_sweep(sweep_spec)
+        result = sweep(loaded, names, values, symbols)
+        if plot:
+            plot_sweep(result, plot)
+        write_output(render_sweep(result, fmt), output)
+        return
     if isinstance(loaded, Variants):
-        plans = loaded.plan(**symbols)
+        plans = loaded.plan(**symbols) if not symbolic else {k: m.plan_symbolic(**symbols) for k, m in loaded.items()}
         if fmt == "json":
             import json
 
@@ -127,7 +148,7 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None) -> Non
         else:
             text = "\n".join(f"variant '{k}': " + render_plan(p, fmt) for k, p in plans.items())
     else:
-        text = render_plan(loaded.plan(**symbols), fmt)
+        text = render_plan(loaded.plan_symbolic(**symbols) if symbolic else loaded.plan(**symbols), fmt)
     write_output(text, output)
 
 
@@ -211,6 +232,49 @@ class Progress:
             sys.stderr.write("\r" + " " * 80 + "\r")
         if elapsed >= 1.0 and not exc[0]:
             sys.stderr.write(f"{self.label}: ran in {elapsed:.1f} s\n")
+
+
+@cli.command()
+@click.argument("model", metavar="MODEL")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
+@click.option("--layer", metavar="NAME", help="Solve for the arguments of this layer instead.")
+@click.option("--output", "outputs", multiple=True, metavar="AXIS=SIZE",
+              help="With --layer: the output size wanted along AXIS (H, W, D, or any name for 1-D).")
+@click.option("--count", type=int, default=8, show_default=True, help="How many valid sizes to list.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def solve(model: str, sets: tuple[str, ...], layer: str | None, outputs: tuple[str, ...], count: int,
+          fmt: str) -> None:
+    """Inverse problems. Without --layer: which input sizes are valid and exact, per symbol
+    (smallest, period, residues), with the output size at the first ones. With --layer NAME
+    --output H=100: every kernel/stride/padding/dilation/output_padding combination that makes
+    that layer produce the size, under the model's framework rules.
+    """
+    import json
+
+    from .loader import load
+    from .model import Variants
+    from .report import render_options, render_solution
+    from .solve import parameter_options, solve_sizes
+
+    symbols = parse_sets(sets)
+    loaded = load(model)
+    if isinstance(loaded, Variants):
+        raise UsageError("solve works on one model; this file has variants", fix="split the variant into its own file")
+    if layer is None:
+        if outputs:
+            raise UsageError("--output goes with --layer NAME")
+        sol = solve_sizes(loaded, symbols, count)
+        text = json.dumps(sol.to_dict(), indent=2) if fmt == "json" else render_solution(sol)
+    else:
+        if len(outputs) != 1:
+            raise UsageError("give one --output AXIS=SIZE with --layer", fix="--output H=100")
+        axis, sep, size = outputs[0].partition("=")
+        if not sep or not size.strip().isdigit() or int(size) < 1:
+            raise UsageError(f"--output expects AXIS=SIZE, got {outputs[0]!r}", fix="--output H=100")
+        opts = parameter_options(loaded, layer, axis.strip(), int(size), symbols)
+        text = json.dumps(opts.to_dict(), indent=2) if fmt == "json" else render_options(opts, loaded.framework)
+    write_output(text, None)
 
 
 @cli.command()

@@ -149,10 +149,22 @@ def decide(cond: Any) -> bool | None:
 
 
 def ge(a: Dim, b: Dim) -> bool | None:
-    """Three-valued ``a >= b``."""
+    """Three-valued ``a >= b``.
+
+    Symbolic comparisons are decided by bounds, not by sympy's assumption system (which is slow
+    and often undecided on roundings): see :func:`convcalc.symbolic.bounds`. What the bounds
+    cannot decide becomes a constraint, solved exactly later.
+    """
     if type(a) is int and type(b) is int:
         return a >= b
-    return decide(sp().Ge(_as_expr(a), _as_expr(b)))
+    from .symbolic import bounds
+
+    lo, hi = bounds(_as_expr(a) - _as_expr(b))
+    if lo is not None and lo >= 0:
+        return True
+    if hi is not None and hi < 0:
+        return False
+    return None
 
 
 def eq(a: Dim, b: Dim) -> bool | None:
@@ -164,18 +176,36 @@ def eq(a: Dim, b: Dim) -> bool | None:
         return True
     if diff.is_number:
         return False
-    nonzero = diff.is_nonzero
-    return False if nonzero else None
+    from .symbolic import bounds
+
+    lo, hi = bounds(diff)
+    if (lo is not None and lo > 0) or (hi is not None and hi < 0):
+        return False
+    return None
 
 
 def divisible(x: Dim, d: Dim) -> bool | None:
-    """Three-valued ``x % d == 0``."""
+    """Three-valued ``x % d == 0`` (symbolic: decided only when every term is a multiple of
+    ``d`` up to the same constant; otherwise left to the exact constraint solver)."""
     if type(x) is int and type(d) is int:
         return x % d == 0
-    r = norm(sp().Mod(_as_expr(x), _as_expr(d)))
-    if type(r) is int:
-        return r == 0
-    return None
+    if type(d) is not int:
+        return None
+    expr = sp().expand(_as_expr(x))
+    const = 0
+    for term in sp().Add.make_args(expr):
+        coeff, rest = term.as_coeff_Mul()
+        if rest == 1:
+            const += coeff
+        elif not (coeff.is_Integer and int(coeff) % d == 0 and _integer_valued(rest)):
+            return None
+    return const % d == 0 if getattr(const, "is_Integer", True) else None
+
+
+def _integer_valued(expr: Any) -> bool:
+    from .symbolic import _integer_poly
+
+    return _integer_poly(expr)
 
 
 def free_symbols(x: Any) -> set[str]:

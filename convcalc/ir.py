@@ -565,6 +565,55 @@ class Crop(Primitive):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CropTo(Primitive):
+    """Centre-crop the spatial axes of the first input to the sizes of the second (two inputs).
+
+    Per axis ``d = L_first - L_second`` elements go, ``floor(d/2)`` at the start and the rest at
+    the end (Caffe's ``Crop`` layer; slicing in PyTorch code). The first must not be smaller
+    (a merge constraint), and an odd ``d`` crops off-centre (an exactness constraint: the U-Net
+    skips want it even).
+    """
+
+    kind: ClassVar[str] = "crop_to"
+    arity: ClassVar[tuple[int, int | None]] = (2, 2)
+    rank: int
+    channels_last: bool = False
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x, ref = inputs
+        lx = layout(x, self.rank, self.channels_last, "crop_to")
+        lr = layout(ref, self.rank, self.channels_last, "crop_to")
+        new: dict[int, Dim] = {}
+        for i, (ax, ar) in enumerate(zip(lx.spatial_axes, lr.spatial_axes)):
+            a, b = x[ax], ref[ar]
+            name = axis_name(self.rank, i)
+            checks.require_ge(
+                a,
+                b,
+                lambda a=a, b=b, name=name: ShapeError(
+                    f"cannot crop {name} = {fmt_dim(a)} of {fmt_shape(x)} to {fmt_dim(b)} of {fmt_shape(ref)}: it is "
+                    "smaller",
+                    reason="crop_to",
+                    fix="the first input is the one cropped; swap the inputs, or pad instead",
+                ),
+                kind="merge",
+            )
+            checks.exact(norm(a - b), 2, name)
+            new[ax] = b
+        return replace_axes(x, new)
+
+    def crops(self, x: Shape, ref: Shape) -> Pads:
+        """The (begin, end) amounts per axis of the whole tensor."""
+        lx = layout(x, self.rank, self.channels_last, "crop_to")
+        lr = layout(ref, self.rank, self.channels_last, "crop_to")
+        out = [(0, 0)] * len(x)
+        for ax, ar in zip(lx.spatial_axes, lr.spatial_axes):
+            d = norm(x[ax] - ref[ar])
+            out[ax] = (floordiv(d, 2), norm(d - floordiv(d, 2)))
+        return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Resize(Primitive):
     """Resize the spatial axes to ``sizes`` or by ``scales`` (``floor(L * scale)``) (§4)."""
 
@@ -881,6 +930,7 @@ __all__ = [
     "Conv",
     "ConvTranspose",
     "Crop",
+    "CropTo",
     "Dense",
     "Elementwise",
     "Flatten",

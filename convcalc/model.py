@@ -297,6 +297,14 @@ class Model:
 
         return build_plan(self, symbols)
 
+    def plan_symbolic(self, *free: str, **symbols: int) -> Plan:
+        """Plan keeping ``free`` symbols symbolic (all of them when none is named), even where
+        the file gives defaults; keyword arguments still set symbols."""
+        from .plan import build_plan
+
+        names = set(free) or self.symbol_names()
+        return build_plan(self, symbols, free=names)
+
     def symbol_names(self) -> set[str]:
         """Symbols named in the input shapes and the ``symbols`` defaults."""
         names = set(self.symbols)

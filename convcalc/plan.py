@@ -180,8 +180,18 @@ def _json_dim(d: Any) -> Any:
 # --------------------------------------------------------------------------- the walk
 
 
-def build_plan(model: Model, overrides: Mapping[str, Any] | None = None, *, strict_symbols: bool = True) -> Plan:
-    """Plan ``model`` with symbol values ``overrides`` (on top of the file's ``symbols``)."""
+def build_plan(
+    model: Model,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    strict_symbols: bool = True,
+    free: frozenset[str] | set[str] = frozenset(),
+) -> Plan:
+    """Plan ``model`` with symbol values ``overrides`` (on top of the file's ``symbols``).
+
+    ``free`` names symbols to keep symbolic even when the file gives them a default (for
+    ``solve`` and ``--sweep``).
+    """
     overrides = dict(overrides or {})
     for k, v in overrides.items():
         try:
@@ -190,7 +200,7 @@ def build_plan(model: Model, overrides: Mapping[str, Any] | None = None, *, stri
             from .errors import UsageError
 
             raise UsageError(e.message, fix=e.fix) from None
-    env = {**model.symbols, **overrides}
+    env = {k: v for k, v in {**model.symbols, **overrides}.items() if k not in free or k in overrides}
     used: set[str] = set()
     checks = Checks()
     shapes: dict[str, tuple] = {}

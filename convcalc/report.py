@@ -181,3 +181,56 @@ def render_check(report: CheckReport) -> str:
     note = ("The executor runs every layer on random arrays with numpy, counts the windows that fit, the "
             "multiply-adds it performs and the weights it allocates; it shares no code with the planner.")
     return f"{table}\n\n{summary}\n{note}\n"
+
+
+def render_solution(sol: Any) -> str:
+    """`convcalc solve MODEL`: valid sizes per symbol, the constraints, the first valid sizes."""
+    from tabulate import tabulate
+
+    plan = sol.plan
+    lines = [f"{plan.name or plan.file or 'model'}: valid input sizes (every size >= 1, merges agree, no stride or "
+             "pooling drops a remainder)", ""]
+    rows = []
+    for name, a in sol.symbols.items():
+        sizes = a.values(4)
+        pattern = f"{name} = {a.first} + {a.modulus}k" if a.first is not None and len(a.residues) == 1 else ""
+        rows.append([name, a.first if a.first is not None else "none", a.modulus,
+                     ", ".join(str(r) for r in a.residues), ", ".join(str(v) for v in sizes) + ", ...", pattern])
+    lines.append(tabulate(rows, ["symbol", "smallest", "period", "residues", "sizes", ""], tablefmt="simple",
+                          disable_numparse=True))
+    lines.append("")
+    lines += constraint_lines(plan)
+    for layer, dims in sol.on_valid.items():
+        general = [fmt_dim(d) for d in plan.layer(layer).output_shape]
+        shown = "(" + ", ".join(dims) + ")"
+        lines.append(f"output '{layer}' on valid sizes: {shown}"
+                     + ("" if dims == general else f"  (for any size: ({', '.join(general)}))"))
+    if sol.rows:
+        names = list(sol.symbols)
+        outs = list(sol.rows[0]["outputs"])
+        table = [[r[n] for n in names] + ["(" + ", ".join(str(d) for d in r["outputs"][o]) + ")" for o in outs]
+                 for r in sol.rows]
+        lines += ["", tabulate(table, names + outs, tablefmt="simple", disable_numparse=True)]
+    return "\n".join(lines) + "\n"
+
+
+def render_options(opts: Any, framework: str) -> str:
+    """`convcalc solve MODEL --layer NAME --output H=100`: the argument combinations that work."""
+    from tabulate import tabulate
+
+    ly = opts.layer
+    head = (f"layer '{ly.name}' ({ly.op}), input {fmt_shape(ly.input_shapes[0])}: {len(opts.options)} argument "
+            f"combinations give {opts.target} on spatial axis {opts.axis} under {framework} rules, simplest first")
+    if not opts.options:
+        return head + "\n(none in kernel 1-7, stride 1-4, padding 0-3, dilation 1-3, output_padding 0-3)\n"
+
+    def cell(v: Any) -> str:
+        if isinstance(v, (list, tuple)):
+            v = v[opts.axis] if len(v) > opts.axis and framework != "onnx" else v
+        return "-" if v is None else str(v)
+
+    rows = [[cell(o.args.get(k)) for k in opts.searched] + [fmt_shape(o.output)] for o in opts.options]
+    table = tabulate(rows, opts.searched + ["output"], tablefmt="simple", disable_numparse=True)
+    note = ("values are for that axis; the other axes keep the layer's own arguments. Ranges searched: kernel 1-7, "
+            "stride 1-4, padding 0-3, dilation 1-3, output_padding 0-3.")
+    return f"{head}\n\n{table}\n\n{note}\n"

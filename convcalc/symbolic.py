@@ -39,28 +39,34 @@ from sympy.printing.str import StrPrinter
 
 
 def _integer_poly(expr: Any) -> bool:
-    """Whether ``expr`` is a polynomial in integer symbols with integer coefficients."""
+    """Whether ``expr`` is integer-valued by construction: a sum of integer multiples of
+    products of integer symbols and roundings."""
     expr = sp.expand(expr)
-    if expr.is_Integer:
-        return True
-    if not expr.is_polynomial():
-        return False
-    return all(c.is_Integer for c in sp.Poly(expr, *sorted(expr.free_symbols, key=str)).coeffs())
+    for term in sp.Add.make_args(expr):
+        coeff, rest = term.as_coeff_Mul()
+        if not coeff.is_Integer:
+            return False
+        for factor in sp.Mul.make_args(rest):
+            base = factor.base if factor.is_Pow and factor.exp.is_Integer and factor.exp > 0 else factor
+            if not (base.is_Integer or base.is_Symbol or isinstance(base, (sp.floor, sp.ceiling))):
+                return False
+    return True
 
 
 def _as_fraction(arg: Any) -> tuple[Any, int] | None:
-    """``arg = P / m`` with ``P`` an integer-coefficient polynomial and ``m`` a positive int."""
+    """``arg = P / m`` with ``P`` integer-valued (see :func:`_integer_poly`) and ``m`` a positive int."""
     arg = sp.expand(arg)
     if not arg.free_symbols:
         q = sp.Rational(arg)
         return sp.Integer(q.p), int(q.q)
-    if not arg.is_polynomial():
-        return None
-    coeffs = sp.Poly(arg, *sorted(arg.free_symbols, key=str)).coeffs()
-    if not all(c.is_Rational for c in coeffs):
-        return None
-    m = reduce(math.lcm, (int(sp.Rational(c).q) for c in coeffs), 1)
-    return sp.expand(arg * m), m
+    m = 1
+    for term in sp.Add.make_args(arg):
+        coeff, _ = term.as_coeff_Mul()
+        if not coeff.is_Rational:
+            return None
+        m = math.lcm(m, int(sp.Rational(coeff).q))
+    p = sp.expand(arg * m)
+    return (p, m) if _integer_poly(p) else None
 
 
 def _split_rounding(a: Any) -> tuple[type, Any, int, Any] | None:
@@ -120,6 +126,56 @@ def canonical_floordiv(a: Any, b: int) -> Any:
 def canonical_ceildiv(a: Any, b: int) -> Any:
     """``ceil(a / b) = floor((a + b - 1) / b)`` for integer-valued ``a``, canonically."""
     return canonical_floordiv(a + b - 1, b)
+
+
+def bounds(expr: Any) -> tuple[Any, Any]:
+    """Integer lower and upper bounds of ``expr`` over all positive integer symbol values
+    (``None`` where unbounded or unknown). Cheap interval arithmetic on the expression tree:
+    symbols are ``>= 1``; ``floor``/``ceil`` of a bounded argument are bounded likewise."""
+    if expr.is_Number:
+        return expr, expr
+    if expr.is_Symbol:
+        return sp.Integer(1), None
+    if expr.is_Add:
+        lo, hi = sp.Integer(0), sp.Integer(0)
+        for arg in expr.args:
+            a, b = bounds(arg)
+            lo = None if lo is None or a is None else lo + a
+            hi = None if hi is None or b is None else hi + b
+        return lo, hi
+    if expr.is_Mul:
+        coeff, rest = expr.as_coeff_Mul()
+        if coeff != 1:
+            a, b = bounds(rest)
+            if coeff > 0:
+                return (None if a is None else coeff * a), (None if b is None else coeff * b)
+            return (None if b is None else coeff * b), (None if a is None else coeff * a)
+        lo, hi = sp.Integer(1), sp.Integer(1)
+        for arg in expr.args:  # a product of factors known to be >= 0
+            a, b = bounds(arg)
+            if a is None or a < 0:
+                return None, None
+            lo = lo * a
+            hi = None if hi is None or b is None else hi * b
+        return lo, hi
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        a, b = bounds(expr.base)
+        if a is None or a < 0:
+            return None, None
+        return a**expr.exp, (None if b is None else b**expr.exp)
+    if isinstance(expr, (sp.floor, sp.ceiling)):
+        a, b = bounds(expr.args[0])
+        f = sp.floor if isinstance(expr, sp.floor) else sp.ceiling
+        return (None if a is None else f(a)), (None if b is None else f(b))
+    if isinstance(expr, (sp.Min, sp.Max)):
+        parts = [bounds(arg) for arg in expr.args]
+        los, his = [p[0] for p in parts], [p[1] for p in parts]
+        if isinstance(expr, sp.Min):
+            return (None if None in los else min(los)), (min(h for h in his if h is not None) if any(
+                h is not None for h in his) else None)
+        return (max(lo for lo in los if lo is not None) if any(lo is not None for lo in los) else None), (
+            None if None in his else max(his))
+    return None, None
 
 
 # --------------------------------------------------------------------------- printing

@@ -301,3 +301,27 @@ def shape_str(shape: Shape) -> str:
 
 def dim_str(d: Dim) -> str:
     return fmt_dim(d)
+
+
+def crop_to_builder(channels_last_default: bool):
+    """The cross-framework ``CropTo`` op (two inputs): centre-crops the spatial axes of the first
+    input to the sizes of the second. Rank from the input (``ndim - 2``)."""
+
+    def build(call: Call) -> list[Primitive]:
+        from ..ir import CropTo
+
+        x, ref = call.inputs
+        if len(x) < 3 or len(ref) != len(x):
+            raise ShapeError(
+                f"CropTo needs two inputs with the same number of axes (batch, channels, spatial...), got "
+                f"{fmt_shape(x)} and {fmt_shape(ref)}",
+                reason="rank",
+            )
+        last = channels_last_default
+        if "data_format" in call.op.args and call.raw("data_format") is not None:
+            last = call.choice("data_format", ["channels_last", "channels_first"], case_insensitive=False) == (
+                "channels_last")
+        return [CropTo(rank=len(x) - 2, channels_last=last)]
+
+    build.__doc__ = crop_to_builder.__doc__
+    return build

@@ -45,7 +45,7 @@ from ..ir import (
     Resize,
     axis_name,
 )
-from ._base import REQUIRED, Call, Registry, keys
+from ._base import REQUIRED, Call, Registry, crop_to_builder, keys
 
 KERAS = Registry("keras", "Keras 3")
 
@@ -783,6 +783,10 @@ def spatial_dropout(call: Call) -> list[Primitive]:
 def identity(call: Call) -> list[Primitive]:
     """``Identity``."""
     return [Identity()]
+
+
+
+KERAS.op("CropTo", args={"data_format": None, **BASE}, inputs=(2, 2))(crop_to_builder(True))
 
 
 # --------------------------------------------------------------------------- tf.keras

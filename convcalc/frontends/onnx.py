@@ -36,7 +36,7 @@ from ..ir import (
     Resize,
     axis_name,
 )
-from ._base import REQUIRED, Call, Registry
+from ._base import REQUIRED, Call, Registry, crop_to_builder
 
 REG = Registry("onnx", "ONNX")
 
@@ -400,6 +400,10 @@ def gemm(call: Call) -> list[Primitive]:
         k = call.x[0]
     _int_flag(call, "transB")
     return steps + [Dense(in_features=k, out_features=call.dim("out_features"), bias=call.flag("bias"))]
+
+
+
+REG.op("CropTo", args={}, inputs=(2, 2))(crop_to_builder(False))
 
 
 __all__ = ["REG"]

@@ -34,7 +34,7 @@ from ..ir import (
     Resize,
     axis_name,
 )
-from ._base import REQUIRED, Call, Registry, keys, require_ndim
+from ._base import REQUIRED, Call, Registry, crop_to_builder, keys, require_ndim
 
 REG = Registry("pytorch", "PyTorch")
 DEVICE = keys("device", "dtype")
@@ -807,6 +807,10 @@ for _prefix in ("torch.", "F.", "torch.nn.functional."):
 
 def _t(values: tuple) -> str:
     return "(" + ", ".join(str(v) for v in values) + ")" if len(values) > 1 else str(values[0])
+
+
+
+REG.op("CropTo", args={}, inputs=(2, 2))(crop_to_builder(False))
 
 
 __all__ = ["REG"]

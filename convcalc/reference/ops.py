@@ -38,6 +38,23 @@ def crop(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weigh
     return x[tuple(index)], 0
 
 
+def crop_to(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
+    """Centre-crop the spatial axes of the first array to the second's sizes (the odd element
+    goes at the end)."""
+    rank = int(fields["rank"])
+    last = bool(fields.get("channels_last", False))
+    x, ref = inputs
+    axes_x = range(x.ndim - rank - 1, x.ndim - 1) if last else range(x.ndim - rank, x.ndim)
+    axes_r = range(ref.ndim - rank - 1, ref.ndim - 1) if last else range(ref.ndim - rank, ref.ndim)
+    index = [slice(None)] * x.ndim
+    for ax, ar in zip(axes_x, axes_r):
+        extra = x.shape[ax] - ref.shape[ar]
+        if extra < 0:
+            raise ExecutionError(f"cannot crop {x.shape[ax]} down to {ref.shape[ar]}")
+        index[ax] = slice(extra // 2, extra // 2 + ref.shape[ar])
+    return x[tuple(index)], 0
+
+
 # --------------------------------------------------------------------------- resizing
 
 

@@ -1,0 +1,74 @@
+"""Benchmark symbolic planning (issue 4).
+
+    python tests/benchmarks/bench_symbolic.py
+
+1. `convcalc plan examples/resnet50.yaml --symbolic` (H and W symbolic): wall time with
+   interpreter start and the sympy import (target < 1 s), and the in-process planning time.
+2. A 100,000-point sweep of ResNet-50's totals over H = W (target < 1 s).
+3. Expression size over depth: a 100-layer chain of strided and stride-1 convolutions and pools;
+   its last size stays one rounding (bound: sympy.count_ops <= 4), and the MAC total grows only
+   by one term per layer (bound: count_ops <= 8 per layer).
+Exits 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import sympy  # noqa: E402
+
+import convcalc  # noqa: E402
+from convcalc.sweep import sweep  # noqa: E402
+
+
+def main() -> int:
+    ok = True
+    cmd = [sys.executable, "-m", "convcalc", "plan", "examples/resnet50.yaml", "--symbolic"]
+    walls = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+        walls.append(time.perf_counter() - t0)
+    med = statistics.median(walls)
+    print(f"convcalc plan examples/resnet50.yaml --symbolic: median {med:.2f} s wall over 5 runs "
+          f"(target < 1 s, ratio {med:.2f})")
+    ok &= med < 1.0
+    model = convcalc.load(str(ROOT / "examples" / "resnet50.yaml"))
+    model.plan_symbolic()  # warm sympy's caches as a long-lived process would
+    t0 = time.perf_counter()
+    plan = model.plan_symbolic()
+    print(f"  in-process symbolic plan (sympy loaded): {time.perf_counter() - t0:.2f} s; "
+          f"last map {plan.layer('layer4.2.relu3').output_shape[2:]}")
+    t0 = time.perf_counter()
+    result = sweep(model, ["H", "W"], range(1, 100_001))
+    took = time.perf_counter() - t0
+    print(f"100,000-point sweep of ResNet-50 over H = W: {took:.2f} s including the symbolic plan "
+          f"(target < 1 s); MACs at 224: {int(result.totals['macs'][223]):,}")
+    ok &= took < 1.0
+    chain = convcalc.Model(framework="pytorch", input=[1, 1, "H"])
+    for i in range(100):
+        if i % 10 == 0:
+            chain.add("Conv1d", out_channels=1, kernel_size=3, stride=2, padding=1)
+        elif i % 10 == 5:
+            chain.add("MaxPool1d", kernel_size=3, stride=2, padding=1)
+        else:
+            chain.add("Conv1d", out_channels=1, kernel_size=3, padding=1)
+    t0 = time.perf_counter()
+    cp = chain.plan()
+    last, macs = cp.layers[-1].output_shape[-1], cp.totals.macs
+    print(f"100-layer chain: planned in {time.perf_counter() - t0:.2f} s; last size {last} "
+          f"(count_ops {sympy.count_ops(last)}, bound 4); MAC total count_ops {sympy.count_ops(macs)} "
+          f"(bound {8 * 100})")
+    ok &= sympy.count_ops(last) <= 4 and sympy.count_ops(macs) <= 800
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
