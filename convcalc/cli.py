@@ -110,9 +110,10 @@ SET_HELP = "Give a symbol a value (repeatable): --set H=224."
               help="Totals over a range of a symbol (NAME1,NAME2=... sweeps several together).")
 @click.option("--plot", metavar="FILE.png", help="With --sweep: draw MACs and activation memory (needs matplotlib).")
 @click.option("--symbolic", is_flag=True, help="Keep the symbols symbolic even where the file gives defaults.")
+@click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
 @handle_errors
 def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_spec: str | None,
-         plot: str | None, symbolic: bool) -> None:
+         plot: str | None, symbolic: bool, variants: tuple[str, ...]) -> None:
     """Every layer's input and output shape, parameters, MACs, FLOPs and activation memory.
 
     MODEL is a model file (design.md §2). A file with variants plans each variant. With --sweep,
@@ -123,7 +124,9 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
     from .report import render_plan
 
     symbols = parse_sets(sets)
-    loaded = load(model)
+    loaded = select_variants(load(model), variants)
+    if variants and isinstance(loaded, Variants) and len(loaded) == 1:
+        loaded = next(iter(loaded.values()))
     if plot and not sweep_spec:
         raise UsageError("--plot goes with --sweep", fix="--sweep H=32:1025:32 --plot cost.png")
     if sweep_spec:
@@ -152,6 +155,65 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
     write_output(text, output)
 
 
+def select_variants(loaded: Any, chosen: tuple[str, ...]) -> Any:
+    """Keep the variants named with --variant (all when none is named)."""
+    from .model import Variants
+
+    if not chosen:
+        return loaded
+    if not isinstance(loaded, Variants):
+        raise UsageError("--variant goes with a file that has variants")
+    for name in chosen:
+        loaded[name]  # raises with "did you mean"
+    return Variants({k: loaded[k] for k in chosen}, file=loaded.file, name=loaded.name)
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL [MODEL ...]")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
+@click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
+@click.option("--baseline", metavar="NAME", help="The variant the ratios are taken against (default: the first).")
+@click.option("--layers", "show_layers", is_flag=True, help="Add the per-layer side-by-side.")
+@click.option("--symbolic", is_flag=True, help="Compare with the symbols symbolic (ratios as expressions).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
+@handle_errors
+def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str, ...], baseline: str | None,
+            show_layers: bool, symbolic: bool, fmt: str, output: str | None) -> None:
+    """Variants side by side: output shape, params, MACs, FLOPs and activation memory, with the
+    ratio to a baseline beside each figure.
+
+    MODEL is a variants file, or several model files (each a column).
+    """
+    import os
+
+    from .compare import compare as build
+    from .loader import load
+    from .model import Variants
+    from .report import render_compare
+
+    symbols = parse_sets(sets)
+    models_by_name: dict[str, Any] = {}
+    for path in models:
+        loaded = select_variants(load(path), variants) if len(models) == 1 else load(path)
+        entries = loaded.items() if isinstance(loaded, Variants) else [
+            (loaded.name or os.path.splitext(os.path.basename(path))[0], loaded)]
+        for name, m in entries:
+            key = name if name not in models_by_name else f"{os.path.basename(path)}:{name}"
+            models_by_name[key] = m
+    plans = {}
+    for name, m in models_by_name.items():
+        known = m.symbol_names()
+        mine = {k: v for k, v in symbols.items() if k in known}
+        plans[name] = m.plan_symbolic(**mine) if symbolic else m.plan(**mine)
+    unused = set(symbols) - set().union(*(p.used_symbols | set(p.symbols) for p in plans.values()))
+    if unused:
+        from .model import unknown_symbol_error
+
+        raise unknown_symbol_error(sorted(unused)[0], set().union(*(m.symbol_names() for m in models_by_name.values())))
+    write_output(render_compare(build(plans, baseline), fmt, show_layers), output)
+
+
 @cli.command()
 @click.argument("model", metavar="MODEL")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
@@ -159,8 +221,9 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--max-macs", type=float, default=2e10, show_default=True, metavar="N",
               help="Refuse runs above N multiply-accumulates.")
+@click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
 @handle_errors
-def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: float) -> None:
+def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: float, variants: tuple[str, ...]) -> None:
     """Run MODEL on random arrays with the reference executor and compare every layer's output
     shape, parameters and MACs with the plan.
 
@@ -175,7 +238,7 @@ def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: floa
     from .report import render_check
 
     symbols = parse_sets(sets)
-    loaded = load(model)
+    loaded = select_variants(load(model), variants)
     plans = loaded.plan(**symbols) if isinstance(loaded, Variants) else {None: loaded.plan(**symbols)}
     reports = {}
     for key, plan in plans.items():
@@ -241,10 +304,11 @@ class Progress:
 @click.option("--output", "outputs", multiple=True, metavar="AXIS=SIZE",
               help="With --layer: the output size wanted along AXIS (H, W, D, or any name for 1-D).")
 @click.option("--count", type=int, default=8, show_default=True, help="How many valid sizes to list.")
+@click.option("--variant", metavar="NAME", help="The variant to solve, in a file with variants.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
 def solve(model: str, sets: tuple[str, ...], layer: str | None, outputs: tuple[str, ...], count: int,
-          fmt: str) -> None:
+          variant: str | None, fmt: str) -> None:
     """Inverse problems. Without --layer: which input sizes are valid and exact, per symbol
     (smallest, period, residues), with the output size at the first ones. With --layer NAME
     --output H=100: every kernel/stride/padding/dilation/output_padding combination that makes
@@ -260,7 +324,12 @@ def solve(model: str, sets: tuple[str, ...], layer: str | None, outputs: tuple[s
     symbols = parse_sets(sets)
     loaded = load(model)
     if isinstance(loaded, Variants):
-        raise UsageError("solve works on one model; this file has variants", fix="split the variant into its own file")
+        if variant is None:
+            raise UsageError("solve works on one model; this file has variants",
+                             fix="--variant " + " | ".join(loaded))
+        loaded = loaded[variant]
+    elif variant is not None:
+        raise UsageError("--variant goes with a file that has variants")
     if layer is None:
         if outputs:
             raise UsageError("--output goes with --layer NAME")

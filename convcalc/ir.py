@@ -614,6 +614,74 @@ class CropTo(Primitive):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PerSampleConv(Primitive):
+    """Each sample's signal convolved with that sample's own kernel (two inputs, no weights).
+
+    Signal ``(N, *L, M)`` and kernels ``(N, *K, M)`` (channels last; channels first
+    ``(N, M, *L)`` likewise): channel ``m`` of sample ``n`` is slid against kernel channel ``m``
+    of sample ``n`` — cross-correlation, as ``tf.nn.conv1d`` and ``F.conv1d`` compute (a
+    textbook convolution flips the kernel; the sizes and costs are the same). Modes per axis:
+    ``valid`` ``L - K + 1`` (needs ``L >= K``), ``same`` ``L`` (odd padding at the end, as TF),
+    ``full`` ``L + K - 1``. MACs ``N * M * prod(out) * prod(K)``, zeros of the padding included —
+    exactly the grouped-convolution trick's (batch folded into channels, groups = N*M).
+    """
+
+    kind: ClassVar[str] = "per_sample_conv"
+    arity: ClassVar[tuple[int, int | None]] = (2, 2)
+    rank: int
+    mode: str = "valid"
+    channels_last: bool = True
+
+    def pads(self, kernel: Shape) -> Pads:
+        lk = layout(kernel, self.rank, self.channels_last, "per_sample_conv")
+        out = []
+        for ax in lk.spatial_axes:
+            k = kernel[ax]
+            if self.mode == "valid":
+                out.append((0, 0))
+            elif self.mode == "full":
+                out.append((norm(k - 1), norm(k - 1)))
+            else:
+                out.append((floordiv(k - 1, 2), norm(k - 1 - floordiv(k - 1, 2))))
+        return tuple(out)
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x, kern = inputs
+        lx = layout(x, self.rank, self.channels_last, "per_sample_conv")
+        lk = layout(kern, self.rank, self.channels_last, "per_sample_conv")
+        if len(x) != len(kern):
+            raise ShapeError(f"the signal {fmt_shape(x)} and the kernels {fmt_shape(kern)} need the same number of axes",
+                             reason="rank")
+        for what, a, b in (("samples (N)", x[0], kern[0]), ("channels (M)", x[lx.channel_axis], kern[lk.channel_axis])):
+            checks.require_eq(a, b, lambda what=what, a=a, b=b: ShapeError(
+                f"the signal {fmt_shape(x)} and the kernels {fmt_shape(kern)} differ in {what}: {fmt_dim(a)} vs "
+                f"{fmt_dim(b)}", reason="merge"), kind="merge")
+        new: dict[int, Dim] = {}
+        for i, (ax, ak) in enumerate(zip(lx.spatial_axes, lk.spatial_axes)):
+            L, K = x[ax], kern[ak]
+            name = axis_name(self.rank, i)
+            if self.mode == "valid":
+                checks.require_ge(L, K, lambda L=L, K=K, name=name: ShapeError(
+                    f"'valid' needs the signal at least as long as the kernel, but {name} = {fmt_dim(L)} < "
+                    f"{fmt_dim(K)}: L_out = L - K + 1 = {fmt_dim(norm(L - K + 1))}",
+                    reason="empty_output",
+                    fix="mode: full (L + K - 1) or same (L), or longer signals"))
+                new[ax] = norm(L - K + 1)
+            elif self.mode == "full":
+                new[ax] = norm(L + K - 1)
+            else:
+                new[ax] = L
+        return replace_axes(x, new)
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> Dim:
+        x, kern = inputs
+        lo = layout(output, self.rank, self.channels_last, "per_sample_conv")
+        lk = layout(kern, self.rank, self.channels_last, "per_sample_conv")
+        return norm(output[0] * output[lo.channel_axis] * prod(output[a] for a in lo.spatial_axes)
+                    * prod(kern[a] for a in lk.spatial_axes))
+
+
+@dataclass(frozen=True, kw_only=True)
 class Resize(Primitive):
     """Resize the spatial axes to ``sizes`` or by ``scales`` (``floor(L * scale)``) (§4)."""
 
@@ -938,6 +1006,7 @@ __all__ = [
     "Identity",
     "Norm",
     "Pad",
+    "PerSampleConv",
     "PixelShuffle",
     "Permute",
     "Pool",

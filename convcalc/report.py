@@ -234,3 +234,119 @@ def render_options(opts: Any, framework: str) -> str:
     note = ("values are for that axis; the other axes keep the layer's own arguments. Ranges searched: kernel 1-7, "
             "stride 1-4, padding 0-3, dilation 1-3, output_padding 0-3.")
     return f"{head}\n\n{table}\n\n{note}\n"
+
+
+def render_compare(comparison: Any, fmt: str = "text", layers: bool = False) -> str:
+    """Variants side by side: one column each, ratios to the baseline beside the figures."""
+    import json
+
+    from .compare import final_shape, ratio_text
+
+    if fmt == "json":
+        return json.dumps(comparison.to_dict(), indent=2)
+    names = list(comparison.plans)
+    base = comparison.baseline
+    exact = fmt == "csv"
+    labels = [("output", None), ("params", "params"), ("trainable", "trainable_params"),
+              ("non-trainable", "non_trainable_params"), ("MACs", "macs"), ("FLOPs", "flops"),
+              ("activations" if not exact else "activation bytes", "activation_bytes")]
+    rows = []
+    for label, key in labels:
+        if key in ("trainable_params", "non_trainable_params") and all(
+            is_concrete(p.totals.non_trainable_params) and p.totals.non_trainable_params == 0
+            for p in comparison.plans.values()
+        ):
+            continue  # every parameter is trainable: one row says it
+        row = [label]
+        for n in names:
+            plan = comparison.plans[n]
+            if key is None:
+                row.append(final_shape(plan))
+                continue
+            value = getattr(plan.totals, key)
+            if exact:
+                row.append(str(value) if is_concrete(value) else fmt_dim(value))
+                continue
+            cell = human_bytes(value) if key == "activation_bytes" else fmt_count(value)
+            if n != base and key in ("params", "macs", "flops", "activation_bytes"):
+                cell += f"  [{ratio_text(comparison.ratio(n, key))}]"
+            row.append(cell)
+        if exact and key in ("params", "macs", "flops", "activation_bytes"):
+            from .compare import ratio_json
+
+            row += [str(ratio_json(comparison.ratio(n, key))) for n in names if n != base]
+        elif exact:
+            row += ["" for n in names if n != base]
+        rows.append(row)
+    header = ["figure"] + [f"{n} (baseline)" if n == base else n for n in names]
+    if exact:
+        header += [f"{n} / {base}" for n in names if n != base]
+    frameworks = sorted({p.framework for p in comparison.plans.values()})
+    conv = conventions(comparison.plans[base])
+    params_conv = " ".join(PARAM_CONVENTION[f] + "." for f in frameworks)
+    notes = [f"[ratio] = this variant / {base}.", conv[0], params_conv, conv[2]]
+    constraints = []
+    for n in names:
+        for kind, texts in comparison.plans[n].constraint_summary.items():
+            if texts:
+                constraints.append(f"{n}: {CONSTRAINT_TITLES[kind]} " + ", ".join(texts))
+    notes += constraints
+    layer_table = _compare_layers(comparison, fmt) if layers else ""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        for n in notes:
+            buf.write(f"# {n}\n")
+        return buf.getvalue() + (("\n" + layer_table) if layer_table else "")
+    from tabulate import tabulate
+
+    style = {"text": "simple", "github": "github", "markdown": "pipe", "latex": "latex_booktabs", "html": "html"}[fmt]
+    table = tabulate(rows, header, tablefmt=style, disable_numparse=True,
+                     colalign=["left"] + ["right"] * (len(header) - 1))
+    if fmt == "html":
+        return table + "\n" + "".join(f"<p>{html.escape(n)}</p>\n" for n in notes) + layer_table
+    if fmt == "latex":
+        return table + "\n" + "".join(f"% {n}\n" for n in notes) + layer_table
+    if fmt in ("github", "markdown"):
+        return table + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n" + (("\n" + layer_table) if layer_table else "")
+    return table + "\n\n" + "\n".join(notes) + "\n" + (("\n" + layer_table) if layer_table else "")
+
+
+def _compare_layers(comparison: Any, fmt: str) -> str:
+    """Per layer, side by side: output shape and MACs of each variant (matched by layer name)."""
+    names = list(comparison.plans)
+    order: list[str] = []
+    for plan in comparison.plans.values():
+        for ly in plan.layers:
+            if ly.name not in order:
+                order.append(ly.name)
+    exact = fmt == "csv"
+    rows = []
+    for lname in order:
+        row = [lname]
+        for n in names:
+            plan = comparison.plans[n]
+            ly = next((x for x in plan.layers if x.name == lname), None)
+            if ly is None:
+                row += ["", ""]
+            else:
+                row += [f"{ly.op} {fmt_shape(ly.output_shape)}",
+                        (str(ly.macs) if is_concrete(ly.macs) else fmt_dim(ly.macs)) if exact else fmt_count(ly.macs)]
+        rows.append(row)
+    total = ["total"]
+    for n in names:
+        m = comparison.plans[n].totals.macs
+        total += ["", (str(m) if is_concrete(m) else fmt_dim(m)) if exact else fmt_count(m)]
+    rows.append(total)
+    header = ["layer"] + [h for n in names for h in (f"{n}: op, output", f"{n}: MACs")]
+    if exact:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows([header] + rows)
+        return buf.getvalue()
+    from tabulate import tabulate
+
+    style = {"text": "simple", "github": "github", "markdown": "pipe", "latex": "latex_booktabs", "html": "html"}[fmt]
+    align = ["left"] + ["left", "right"] * len(names)
+    return tabulate(rows, header, tablefmt=style, disable_numparse=True, colalign=align) + "\n"

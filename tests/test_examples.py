@@ -70,8 +70,20 @@ def test_resnet50_json_report_contract(runner):
     assert report["totals"]["macs"] == sum(ly["macs"] for ly in report["layers"])
 
 
+# Variants that show an error on purpose (their pages in examples/*.md explain it).
+FAILS_ON_PURPOSE = {("conv1d_on_images", "transposed_back"), ("conv1d_on_images", "keras3"),
+                    ("per_sample_convolution", "valid"), ("multi_kernel_conv1d", "mismatched")}
+
+
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_example_plans(path, runner):
-    result = runner.invoke(cli, ["plan", str(path)])
-    assert result.exit_code == 0, result.output
-    assert "conventions: MACs = multiply-accumulates" in result.stdout
+    loaded = convcalc.load(str(path))
+    variants = list(loaded) if isinstance(loaded, convcalc.Variants) else [None]
+    for variant in variants:
+        args = ["plan", str(path)] + (["--variant", variant] if variant else [])
+        result = runner.invoke(cli, args)
+        if (path.stem, variant) in FAILS_ON_PURPOSE:
+            assert result.exit_code == 1 and result.stderr.startswith("error: "), (variant, result.output)
+        else:
+            assert result.exit_code == 0, (variant, result.output)
+            assert "conventions: MACs = multiply-accumulates" in result.stdout

@@ -51,8 +51,9 @@ def test_hand_computed_numbers(plan):
 def test_golden_rendering(plan, fmt):
     text = plan.table(fmt)
     path = REPORTS / f"small.{fmt}.txt"
-    if os.environ.get("CONVCALC_OVERWRITE") == "1" or not path.exists():
+    if os.environ.get("CONVCALC_OVERWRITE") == "1":
         path.write_text(text)
+    assert path.exists(), f"{path} is missing: run with CONVCALC_OVERWRITE=1 and review it"
     assert text == path.read_text()
 
 

@@ -325,3 +325,23 @@ def crop_to_builder(channels_last_default: bool):
 
     build.__doc__ = crop_to_builder.__doc__
     return build
+
+
+def per_sample_conv_builder(channels_last_default: bool):
+    """The cross-framework ``PerSampleConv`` op (inputs: signals, kernels; ``mode`` valid, same
+    or full): each sample's signal convolved with that sample's own kernel."""
+
+    def build(call: Call) -> list[Primitive]:
+        from ..ir import PerSampleConv
+
+        x, _ = call.inputs
+        if len(x) < 3:
+            raise ShapeError(f"PerSampleConv needs (N, length..., channels) inputs, got {fmt_shape(x)}", reason="rank")
+        last = channels_last_default
+        if "data_format" in call.op.args and call.raw("data_format") is not None:
+            last = call.choice("data_format", ["channels_last", "channels_first"], case_insensitive=False) == (
+                "channels_last")
+        return [PerSampleConv(rank=len(x) - 2, mode=call.choice("mode", ["valid", "same", "full"]), channels_last=last)]
+
+    build.__doc__ = per_sample_conv_builder.__doc__
+    return build

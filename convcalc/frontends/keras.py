@@ -45,7 +45,7 @@ from ..ir import (
     Resize,
     axis_name,
 )
-from ._base import REQUIRED, Call, Registry, crop_to_builder, keys
+from ._base import REQUIRED, Call, Registry, crop_to_builder, keys, per_sample_conv_builder
 
 KERAS = Registry("keras", "Keras 3")
 
@@ -787,6 +787,7 @@ def identity(call: Call) -> list[Primitive]:
 
 
 KERAS.op("CropTo", args={"data_format": None, **BASE}, inputs=(2, 2))(crop_to_builder(True))
+KERAS.op("PerSampleConv", args={"mode": "valid", "data_format": None, **BASE}, inputs=(2, 2))(per_sample_conv_builder(True))
 
 
 # --------------------------------------------------------------------------- tf.keras

@@ -36,7 +36,7 @@ from ..ir import (
     Resize,
     axis_name,
 )
-from ._base import REQUIRED, Call, Registry, crop_to_builder
+from ._base import REQUIRED, Call, Registry, crop_to_builder, per_sample_conv_builder
 
 REG = Registry("onnx", "ONNX")
 
@@ -404,6 +404,7 @@ def gemm(call: Call) -> list[Primitive]:
 
 
 REG.op("CropTo", args={}, inputs=(2, 2))(crop_to_builder(False))
+REG.op("PerSampleConv", args={"mode": "valid"}, inputs=(2, 2))(per_sample_conv_builder(False))
 
 
 __all__ = ["REG"]

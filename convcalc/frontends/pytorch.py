@@ -34,7 +34,7 @@ from ..ir import (
     Resize,
     axis_name,
 )
-from ._base import REQUIRED, Call, Registry, crop_to_builder, keys, require_ndim
+from ._base import REQUIRED, Call, Registry, crop_to_builder, keys, per_sample_conv_builder, require_ndim
 
 REG = Registry("pytorch", "PyTorch")
 DEVICE = keys("device", "dtype")
@@ -811,6 +811,7 @@ def _t(values: tuple) -> str:
 
 
 REG.op("CropTo", args={}, inputs=(2, 2))(crop_to_builder(False))
+REG.op("PerSampleConv", args={"mode": "valid"}, inputs=(2, 2))(per_sample_conv_builder(False))
 
 
 __all__ = ["REG"]

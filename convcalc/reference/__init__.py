@@ -46,6 +46,7 @@ from .ops import (
     identity,
     norm,
     pad,
+    per_sample_conv,
     permute,
     pixel_shuffle,
     reshape,
@@ -90,6 +91,7 @@ OPS: dict[str, Op] = {
     "activation": activation,
     "identity": identity,
     "pixel_shuffle": pixel_shuffle,
+    "per_sample_conv": per_sample_conv,
 }
 
 

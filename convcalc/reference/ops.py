@@ -55,6 +55,39 @@ def crop_to(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: We
     return x[tuple(index)], 0
 
 
+def per_sample_conv(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
+    """Sample n's channel m slid against sample n's kernel channel m (cross-correlation), one
+    vectorised multiply-add over (N, M) per kernel offset; modes valid / same / full."""
+    import itertools
+
+    rank = int(fields["rank"])
+    last = bool(fields.get("channels_last", True))
+    x, k = inputs
+    if last:
+        x, k = np.moveaxis(x, -1, 1), np.moveaxis(k, -1, 1)
+    if x.shape[:2] != k.shape[:2]:
+        raise ExecutionError(f"signals {x.shape} and kernels {k.shape} differ in samples or channels")
+    ks = k.shape[2:]
+    mode = fields.get("mode", "valid")
+    if mode == "valid":
+        pads = [(0, 0)] * rank
+    elif mode == "full":
+        pads = [(n - 1, n - 1) for n in ks]
+    else:
+        pads = [((n - 1) // 2, n - 1 - (n - 1) // 2) for n in ks]
+    xp = pad_axes(x, tuple(range(2, 2 + rank)), tuple(pads))
+    out_len = [n - kk + 1 for n, kk in zip(xp.shape[2:], ks)]
+    if min(out_len) < 1:
+        raise ExecutionError(f"a kernel of {ks} does not fit in the padded signal {xp.shape[2:]}")
+    out = np.zeros(x.shape[:2] + tuple(out_len), dtype=np.result_type(x, k))
+    macs = 0
+    for offset in itertools.product(*(range(n) for n in ks)):
+        window = xp[(slice(None), slice(None)) + tuple(slice(o, o + n) for o, n in zip(offset, out_len))]
+        out += window * k[(slice(None), slice(None)) + offset].reshape(k.shape[:2] + (1,) * rank)
+        macs += out.size
+    return (np.moveaxis(out, 1, -1) if last else out), macs
+
+
 # --------------------------------------------------------------------------- resizing
 
 
