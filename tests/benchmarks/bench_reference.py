@@ -67,7 +67,7 @@ def main() -> int:
     print(f"convcalc check examples/resnet50.yaml --set H=64 --set W=64: median {statistics.median(walls):.2f} s "
           f"(target < 10 s, ratio {statistics.median(walls) / 10:.2f}); exit {proc.returncode}")
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd[:4], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(cmd[:5], cwd=ROOT, capture_output=True, text=True)
     print(f"convcalc check examples/resnet50.yaml at 224x224: {time.perf_counter() - t0:.2f} s; exit {proc.returncode}")
     return 0 if ok else 1
 
