@@ -100,26 +100,21 @@ class Checks:
         if all((c.kind, c.lhs, c.op, c.rhs) != (o.kind, o.lhs, o.op, o.rhs) for o in self.constraints):
             self.constraints.append(c)
 
-    def require_ge(self, a: Dim, b: Dim, error: Callable[[], ShapeError], kind: str = "valid") -> None:
-        verdict = ge(a, b)
+    def _require(self, verdict: bool | None, error: Callable[[], ShapeError], kind: str, lhs: Any, op: str,
+                 rhs: Any) -> None:
         if verdict is False:
             raise error()
         if verdict is None:
-            self._record(kind, a, ">=", b)
+            self._record(kind, lhs, op, rhs)
+
+    def require_ge(self, a: Dim, b: Dim, error: Callable[[], ShapeError], kind: str = "valid") -> None:
+        self._require(ge(a, b), error, kind, a, ">=", b)
 
     def require_eq(self, a: Dim, b: Dim, error: Callable[[], ShapeError], kind: str = "merge") -> None:
-        verdict = eq(a, b)
-        if verdict is False:
-            raise error()
-        if verdict is None:
-            self._record(kind, a, "==", b)
+        self._require(eq(a, b), error, kind, a, "==", b)
 
     def require_divisible(self, x: Dim, d: Dim, error: Callable[[], ShapeError], kind: str = "valid") -> None:
-        verdict = divisible(x, d)
-        if verdict is False:
-            raise error()
-        if verdict is None:
-            self._record(kind, x, "%0", d)
+        self._require(divisible(x, d), error, kind, x, "%0", d)
 
     def exact(self, x: Dim, d: int, axis: str) -> None:
         """``x`` (the padded input beyond the first window) should be divisible by the stride

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..dims import Dim, Shape, ast_names, fmt_dim, fmt_shape, is_concrete, parse_dim, parse_dim_ast
+from ..dims import Dim, Shape, ast_names, fmt_shape, is_concrete, parse_dim, parse_dim_ast
 from ..errors import ArgumentError, ConvcalcError, ShapeError, did_you_mean
-from ..ir import Primitive
+from ..ir import CropTo, PerSampleConv, Primitive
 
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
 ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
@@ -295,12 +295,11 @@ def require_ndim(call: Call, allowed: Iterable[int], what: str, fix: str | None 
         )
 
 
-def shape_str(shape: Shape) -> str:
-    return fmt_shape(shape)
-
-
-def dim_str(d: Dim) -> str:
-    return fmt_dim(d)
+def channels_last(call: Call, default: bool) -> bool:
+    """The layout from ``data_format`` where the op takes one (Keras), else ``default``."""
+    if "data_format" not in call.op.args or call.raw("data_format") is None:
+        return default
+    return call.choice("data_format", ["channels_last", "channels_first"], case_insensitive=False) == "channels_last"
 
 
 def crop_to_builder(channels_last_default: bool):
@@ -308,8 +307,6 @@ def crop_to_builder(channels_last_default: bool):
     input to the sizes of the second. Rank from the input (``ndim - 2``)."""
 
     def build(call: Call) -> list[Primitive]:
-        from ..ir import CropTo
-
         x, ref = call.inputs
         if len(x) < 3 or len(ref) != len(x):
             raise ShapeError(
@@ -317,11 +314,7 @@ def crop_to_builder(channels_last_default: bool):
                 f"{fmt_shape(x)} and {fmt_shape(ref)}",
                 reason="rank",
             )
-        last = channels_last_default
-        if "data_format" in call.op.args and call.raw("data_format") is not None:
-            last = call.choice("data_format", ["channels_last", "channels_first"], case_insensitive=False) == (
-                "channels_last")
-        return [CropTo(rank=len(x) - 2, channels_last=last)]
+        return [CropTo(rank=len(x) - 2, channels_last=channels_last(call, channels_last_default))]
 
     build.__doc__ = crop_to_builder.__doc__
     return build
@@ -332,16 +325,11 @@ def per_sample_conv_builder(channels_last_default: bool):
     or full): each sample's signal convolved with that sample's own kernel."""
 
     def build(call: Call) -> list[Primitive]:
-        from ..ir import PerSampleConv
-
         x, _ = call.inputs
         if len(x) < 3:
             raise ShapeError(f"PerSampleConv needs (N, length..., channels) inputs, got {fmt_shape(x)}", reason="rank")
-        last = channels_last_default
-        if "data_format" in call.op.args and call.raw("data_format") is not None:
-            last = call.choice("data_format", ["channels_last", "channels_first"], case_insensitive=False) == (
-                "channels_last")
-        return [PerSampleConv(rank=len(x) - 2, mode=call.choice("mode", ["valid", "same", "full"]), channels_last=last)]
+        return [PerSampleConv(rank=len(x) - 2, mode=call.choice("mode", ["valid", "same", "full"]),
+                              channels_last=channels_last(call, channels_last_default))]
 
     build.__doc__ = per_sample_conv_builder.__doc__
     return build

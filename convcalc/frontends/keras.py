@@ -46,6 +46,7 @@ from ..ir import (
     axis_name,
 )
 from ._base import REQUIRED, Call, Registry, crop_to_builder, keys, per_sample_conv_builder
+from ._base import channels_last as layout_of
 
 KERAS = Registry("keras", "Keras 3")
 
@@ -85,10 +86,8 @@ def is_tf(call: Call) -> bool:
 
 
 def channels_last(call: Call) -> bool:
-    fmt = call.raw("data_format")
-    if fmt is None:
-        return True
-    return call.choice("data_format", ["channels_last", "channels_first"], case_insensitive=False) == "channels_last"
+    """Keras layouts: ``data_format`` when given, channels last by default."""
+    return layout_of(call, True)
 
 
 def activation(call: Call, key: str = "activation") -> list[Primitive]:
@@ -100,11 +99,7 @@ def activation(call: Call, key: str = "activation") -> list[Primitive]:
         hint = did_you_mean(v, sorted(ACTIVATIONS)) if isinstance(v, str) else ""
         raise call.fail(key, f"Could not interpret activation function identifier: {v!r}.{hint}".replace("..", "."))
     v = v.lower()
-    return [] if v == "linear" else [Activation(fn=v, axis=-1 if channels_last_or_default(call) else 1)]
-
-
-def channels_last_or_default(call: Call) -> bool:
-    return channels_last(call) if "data_format" in call.op.args else True
+    return [] if v == "linear" else [Activation(fn=v, axis=-1 if channels_last(call) else 1)]
 
 
 def require_rank(call: Call, rank: int, *, extra_batch_ok: bool = False, layout: str = "") -> None:
@@ -451,7 +446,7 @@ def upsampling(call: Call) -> list[Primitive]:
             case_insensitive=False,
         )
     require_rank(call, r)
-    last = channels_last_or_default(call)
+    last = channels_last(call)
     from ..ir import layout
 
     lay = layout(call.x, r, last, "resize")
@@ -511,7 +506,7 @@ def zero_padding(call: Call) -> list[Primitive]:
     r = call.rank
     pairs = _pairs(call, "padding", r, symmetric_pairs=True)
     require_rank(call, r)
-    last = channels_last_or_default(call)
+    last = channels_last(call)
     return [Pad(pads=_full_pairs(call, r, pairs, last), mode="constant")]
 
 
@@ -522,7 +517,7 @@ def cropping(call: Call) -> list[Primitive]:
     r = call.rank
     pairs = _pairs(call, "cropping", r, symmetric_pairs=True)
     require_rank(call, r)
-    last = channels_last_or_default(call)
+    last = channels_last(call)
     full = _full_pairs(call, r, pairs, last)
     from ..ir import layout
 
