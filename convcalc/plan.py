@@ -19,16 +19,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .dims import Dim, ast_names, fmt_dim, fmt_shape, is_concrete, norm, parse_dim, parse_dim_ast, prod
 from .errors import ArgumentError, ConvcalcError, did_you_mean
 from .frontends import Call, lookup
 from .ir import Checks, Constraint, Primitive
 from .model import DTYPE_BYTES, Layer, Model, check_symbol_value, unknown_symbol_error
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 FLOPS_PER_MAC = 2
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
@@ -371,41 +372,42 @@ def period_of(exprs: Sequence[Any]) -> int:
 MAX_WINDOW = 1 << 22
 
 
+@dataclass(frozen=True)
 class Analysis:
     """Where a one-symbol predicate holds, found by exact evaluation of every size from 1.
 
     From ``threshold`` on, it holds exactly when ``symbol % modulus`` is in ``residues`` (the
-    predicates convcalc builds are periodic in the strides beyond their validity threshold);
-    ``first`` is the smallest size where it holds (``None``: nowhere in the window).
+    predicates convcalc builds are periodic in the strides beyond a threshold); below it, it
+    holds at the sizes in ``below``. ``first`` is the smallest size where it holds (``None``:
+    nowhere up to ``window``).
     """
 
-    def __init__(self, symbol: str, first: int | None, threshold: int, modulus: int, residues: list[int],
-                 window: int) -> None:
-        self.symbol, self.first, self.threshold = symbol, first, threshold
-        self.modulus, self.residues, self.window = modulus, residues, window
+    symbol: str
+    first: int | None
+    threshold: int
+    modulus: int
+    residues: tuple[int, ...]
+    window: int
+    below: frozenset[int] = frozenset()
 
     @property
     def always(self) -> bool:
         return self.threshold <= 1 and len(self.residues) == self.modulus
 
+    def holds(self, x: int) -> bool:
+        if x < self.threshold:
+            return x in self.below
+        return x % self.modulus in self.residues
+
     def values(self, count: int) -> list[int]:
         """The first ``count`` sizes where the predicate holds."""
         out: list[int] = []
         x = self.first or 1
-        while len(out) < count and x <= self.window * 4:
-            if x >= self.threshold:
-                if x % self.modulus in self.residues:
-                    out.append(x)
-                x += 1
-            else:
-                out.append(x) if self._holds_below(x) else None
-                x += 1
+        while len(out) < count and self.residues and x <= self.window * 4:
+            if self.holds(x):
+                out.append(x)
+            x += 1
         return out
-
-    _below: set[int] = set()
-
-    def _holds_below(self, x: int) -> bool:
-        return x in self._below
 
 
 def analyze(predicate: Callable[..., np.ndarray], symbol: str, period: int) -> Analysis:
@@ -431,9 +433,8 @@ def analyze(predicate: Callable[..., np.ndarray], symbol: str, period: int) -> A
             modulus, residues = q, sorted(classes)
             break
     ok = np.nonzero(mask)[0]
-    result = Analysis(symbol, int(xs[ok[0]]) if ok.size else None, threshold, modulus, residues, n)
-    result._below = {int(v) for v in xs[ok] if v < threshold}
-    return result
+    below = frozenset(int(v) for v in xs[ok] if v < threshold)
+    return Analysis(symbol, int(xs[ok[0]]) if ok.size else None, threshold, modulus, tuple(residues), n, below)
 
 
 def _relation(lhs: Any, op: str, rhs: Any) -> str:
