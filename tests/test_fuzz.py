@@ -169,3 +169,16 @@ def test_usage_errors_exit_2(runner, write_model, tmp_path):
     assert _check(runner, good, ["--set", "Q=3"]).exit_code == 2
     assert _check(runner, good, ["--format", "pdf"]).exit_code == 2
     assert _check(runner, good, ["-o", str(tmp_path / "no" / "such" / "dir.txt")]).exit_code == 2
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(mutated_models())
+def test_every_command_fails_cleanly(runner, write_model, model):
+    """check, solve, compare, --symbolic and --sweep on the same broken files: 0-3, never 4."""
+    path = write_model(yaml.safe_dump(model, sort_keys=False))
+    for args in (["check", path, "--max-macs", "1e7", "--set", "H=9", "--set", "W=9", "--set", "N=1"],
+                 ["solve", path], ["compare", path], ["plan", path, "--symbolic"], ["plan", path, "--sweep", "H=1:50"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code in (0, 1, 2, 3), (args, result.exit_code, result.output)
+        assert "Traceback" not in result.output

@@ -659,7 +659,7 @@ def _affine(call: Call) -> int:
 @KERAS.op(
     "BatchNormalization",
     args={"axis": -1, "momentum": 0.99, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99,
-          "synchronized": False, "fused": None, "virtual_batch_size": None, "adjustment": None,
+          "synchronized": False,
           **keys("moving_mean_initializer", "moving_variance_initializer"), **NORM_BASE},
 )
 def batch_norm(call: Call) -> list[Primitive]:
@@ -674,7 +674,7 @@ def batch_norm(call: Call) -> list[Primitive]:
                  epsilon=call.number("epsilon"))]
 
 
-@KERAS.op("LayerNormalization", args={"axis": -1, "rms_scaling": False, **NORM_BASE})
+@KERAS.op("LayerNormalization", args={"axis": -1, **NORM_BASE})
 def layer_norm(call: Call) -> list[Primitive]:
     """``LayerNormalization(axis)``: gamma and beta over the normalised axes."""
     axes = _axes(call)
@@ -725,11 +725,12 @@ def relu(call: Call) -> list[Primitive]:
 
 @KERAS.op("LeakyReLU", args={"negative_slope": 0.3, "alpha": None, **BASE})
 def leaky_relu(call: Call) -> list[Primitive]:
-    """``LeakyReLU``: Keras 3 ``negative_slope``; tf.keras ``alpha``."""
-    return [Activation(fn="leaky_relu")]
+    """``LeakyReLU``: Keras 3 ``negative_slope`` (``alpha`` deprecated); tf.keras ``alpha``."""
+    key = "alpha" if call.raw("alpha") is not None or "negative_slope" not in call.op.args else "negative_slope"
+    return [Activation(fn="leaky_relu", alpha=call.number(key))]
 
 
-@KERAS.op("Softmax", args={"axis": -1, "robust_masking": False, **BASE})
+@KERAS.op("Softmax", args={"axis": -1, **BASE})
 def softmax(call: Call) -> list[Primitive]:
     """``Softmax(axis)``."""
     (axis,) = _axes(call)
@@ -788,13 +789,27 @@ KERAS.op("PerSampleConv", args={"mode": "valid", "data_format": None, **BASE}, i
 # --------------------------------------------------------------------------- tf.keras
 
 
+# Arguments tf.keras (tf_keras 2.21) takes that Keras 3 does not, and the reverse.
+TF_ONLY_ARGS = {
+    "BatchNormalization": {"fused": None, "virtual_batch_size": None, "adjustment": None},
+    "Softmax": {"robust_masking": False},
+    "LeakyReLU": {"alpha": 0.3},
+}
+KERAS3_ONLY_ARGS = {"lora_rank", "lora_alpha", "quantization_config", "negative_slope@LeakyReLU"}
+
+
 def _tf_registry() -> Registry:
+    """tf.keras: Keras 3's ops without the adaptive pooling layers (Keras 3.15 only), with
+    tf.keras' own extra arguments and without Keras 3's (LoRA, quantization, LeakyReLU's
+    ``negative_slope``)."""
     reg = KERAS.copy("tf.keras", "tf.keras")
     for name in [n for n in reg.ops if n.startswith("Adaptive")]:
         del reg.ops[name]
-    for name in ("LeakyReLU",):
-        od = reg.ops[name]
-        reg.ops[name] = type(od)(od.name, od.framework, od.build, {"alpha": 0.3, **BASE}, od.inputs, od.fix, od.rank)
+    for name, od in list(reg.ops.items()):
+        args = {k: v for k, v in od.args.items()
+                if k not in KERAS3_ONLY_ARGS and f"{k}@{name}" not in KERAS3_ONLY_ARGS}
+        args.update(TF_ONLY_ARGS.get(name, {}))
+        reg.ops[name] = type(od)(od.name, od.framework, od.build, args, od.inputs, od.fix, od.rank)
     return reg
 
 
