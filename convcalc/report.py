@@ -179,7 +179,9 @@ def render_check(report: CheckReport) -> str:
     summary = (f"{agree} of {len(report.layers)} layers agree with the reference executor "
                f"(seed {report.seed}, {report.seconds:.2f} s); '=' means executed equals predicted.")
     note = ("The executor runs every layer on random arrays with numpy, counts the windows that fit, the "
-            "multiply-adds it performs and the weights it allocates; it shares no code with the planner.")
+            "multiply-adds it performs and the weights it allocates; it shares no code with the planner. MACs are "
+            "multiply-accumulates of convolutions and dense layers (transposed convolutions by input positions; bias, "
+            "normalisation, activations, pooling excluded); FLOPs would be 2 x MACs.")
     return f"{table}\n\n{summary}\n{note}\n"
 
 
