@@ -27,7 +27,6 @@ from .errors import UsageError, did_you_mean
 from .plan import Plan
 from .solve import outputs_of
 
-FIGURES = ("params", "trainable_params", "non_trainable_params", "macs", "flops", "activation_bytes")
 RATIO_KEYS = ("params", "macs", "flops", "activation_bytes")
 
 

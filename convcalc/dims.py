@@ -9,7 +9,7 @@ User text never reaches ``eval``, ``exec``, ``sympify`` or ``parse_expr``: dimen
 (``2*T``, ``H/2``, ``ceil(H/32)``) go through :func:`parse_dim`, a small recursive-descent parser
 that accepts integers, names, ``+ - * / // % **``, parentheses and ``floor ceil min max``.
 
-Validity is three-valued (:func:`decide`): ``True``/``False`` when it can be decided, ``None``
+Validity is three-valued (:func:`ge`, :func:`eq`, :func:`divisible`): ``True``/``False`` when decided, ``None``
 when it depends on the symbols — never ``bool()`` on a sympy relational.
 """
 
@@ -134,18 +134,6 @@ def prod(values: Any) -> Dim:
     for v in values:
         out = out * v
     return norm(out)
-
-
-def decide(cond: Any) -> bool | None:
-    """``True``/``False`` when a condition is decided, ``None`` when it depends on symbols."""
-    if cond is True or cond is False:
-        return cond
-    s = sp()
-    if cond == s.true:
-        return True
-    if cond == s.false:
-        return False
-    return None
 
 
 def ge(a: Dim, b: Dim) -> bool | None:

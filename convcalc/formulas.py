@@ -73,9 +73,6 @@ def conv_out(L: Dim, k: int, s: int, pb: Dim, pe: Dim, d: int = 1) -> Dim:
     return norm(floordiv(L + pb + pe - d * (k - 1) - 1, s) + 1)
 
 
-SAME_OUT = axis_formula("ceil({L} / {s})", L="L_in", s="stride")
-
-
 def same_out(L: Dim, s: int) -> Dim:
     """Output length under TF/Keras ``same`` and ONNX ``SAME_UPPER``/``SAME_LOWER`` (§1.2, §1.3).
 
@@ -241,16 +238,7 @@ def pool_out(L: Dim, k: int, s: int, pb: int, pe: int, d: int = 1, ceil_mode: bo
     return norm(out - s_.Piecewise((1, s_.Ge((out - 1) * s, L + pb)), (0, True)))
 
 
-# --------------------------------------------------------------------------- adaptive pooling, resizing (§3.4, §4)
-
-
-def adaptive_bins(L: int, O: int) -> list[tuple[int, int]]:
-    """PyTorch adaptive pooling bins: bin ``i`` covers ``[floor(i*L/O), ceil((i+1)*L/O))`` (§3.4).
-
-    >>> adaptive_bins(10, 3)
-    [(0, 4), (3, 7), (6, 10)]
-    """
-    return [((i * L) // O, -(-((i + 1) * L) // O)) for i in range(O)]
+# --------------------------------------------------------------------------- resizing (§4)
 
 
 def scale_out(L: Dim, scale: float | Fraction) -> Dim:

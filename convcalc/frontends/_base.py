@@ -193,10 +193,6 @@ class Call:
             raise self.fail(name, f"{name} must be at least {min}, got {v}")
         return v
 
-    def opt_int(self, name: str, *, min: int | None = 1) -> int | None:
-        v = self.raw(name)
-        return None if v is None else self.int(name, min=min)
-
     def ints(self, name: str, n: int, *, min: int | None = 1, value: Any = ABSENT) -> tuple[int, ...]:
         """An int or a list of ``n`` ints (``kernel_size: 3`` or ``[3, 3]``)."""
         v = self.raw(name) if value is ABSENT else value

@@ -454,7 +454,7 @@ def upsampling(call: Call) -> list[Primitive]:
     return [Resize(rank=r, mode=mode, sizes=sizes, channels_last=last)]
 
 
-def _pairs(call: Call, key: str, rank: int, *, symmetric_pairs: bool) -> tuple[tuple[int, int], ...]:
+def _pairs(call: Call, key: str, rank: int) -> tuple[tuple[int, int], ...]:
     """Keras padding/cropping: an int, ``rank`` ints (symmetric), or ``rank`` (begin, end) pairs.
 
     ``Cropping1D``/``ZeroPadding1D`` take a single (begin, end) pair for their one axis.
@@ -504,7 +504,7 @@ def _full_pairs(call: Call, rank: int, pairs: tuple, last: bool) -> tuple:
 def zero_padding(call: Call) -> list[Primitive]:
     """``ZeroPadding{1,2,3}D``: ``((top, bottom), (left, right))`` order, first axis first (trap 12)."""
     r = call.rank
-    pairs = _pairs(call, "padding", r, symmetric_pairs=True)
+    pairs = _pairs(call, "padding", r)
     require_rank(call, r)
     last = channels_last(call)
     return [Pad(pads=_full_pairs(call, r, pairs, last), mode="constant")]
@@ -515,7 +515,7 @@ def zero_padding(call: Call) -> list[Primitive]:
 def cropping(call: Call) -> list[Primitive]:
     """``Cropping{1,2,3}D``: removes ``(begin, end)`` rows per spatial axis."""
     r = call.rank
-    pairs = _pairs(call, "cropping", r, symmetric_pairs=True)
+    pairs = _pairs(call, "cropping", r)
     require_rank(call, r)
     last = channels_last(call)
     full = _full_pairs(call, r, pairs, last)

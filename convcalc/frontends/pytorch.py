@@ -463,9 +463,6 @@ def _module_pad(call: Call, mode: str) -> list[Primitive]:
     return [Pad(pads=_torch_pad_pairs(call, "padding", vals, n), mode=mode, value=value)]
 
 
-PAD_FIX = "use smaller padding, or padding_mode/ mode 'replicate'"
-
-
 @REG.op("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", args={"padding": REQUIRED}, ranks=(1, 2, 3))
 def zero_pad(call: Call) -> list[Primitive]:
     """``nn.ZeroPad{1,2,3}d`` (§4): ``(left, right, top, bottom, front, back)``, last axis first;
@@ -524,7 +521,7 @@ def pad(call: Call) -> list[Primitive]:
 # --------------------------------------------------------------------------- reshaping
 
 
-def _flatten(call: Call, start_default: int) -> list[Primitive]:
+def _flatten(call: Call) -> list[Primitive]:
     start = call.int("start_dim", min=None)
     end = call.int("end_dim", min=None)
     n = max(len(call.x), 1)
@@ -536,13 +533,13 @@ def _flatten(call: Call, start_default: int) -> list[Primitive]:
 @REG.op("Flatten", args={"start_dim": 1, "end_dim": -1})
 def flatten_module(call: Call) -> list[Primitive]:
     """``nn.Flatten``: ``start_dim=1`` keeps the batch axis (§4)."""
-    return _flatten(call, 1)
+    return _flatten(call)
 
 
 @REG.op("flatten", args={"start_dim": 0, "end_dim": -1})
 def flatten_fn(call: Call) -> list[Primitive]:
     """``torch.flatten``: ``start_dim=0`` by default — the batch axis too."""
-    return _flatten(call, 0)
+    return _flatten(call)
 
 
 @REG.op("Unflatten", args={"dim": REQUIRED, "unflattened_size": REQUIRED})
