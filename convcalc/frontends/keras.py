@@ -44,6 +44,7 @@ from ..ir import (
     Reshape,
     Resize,
     axis_name,
+    layout,
 )
 from ._base import REQUIRED, Call, Registry, crop_to_builder, keys, per_sample_conv_builder
 from ._base import channels_last as layout_of
@@ -102,10 +103,10 @@ def activation(call: Call, key: str = "activation") -> list[Primitive]:
     return [] if v == "linear" else [Activation(fn=v, axis=-1 if channels_last(call) else 1)]
 
 
-def require_rank(call: Call, rank: int, *, extra_batch_ok: bool = False, layout: str = "") -> None:
+def require_rank(call: Call, rank: int, *, extra_batch_ok: bool = False) -> None:
     """Keras ``InputSpec(ndim=rank+2)`` (or ``min_ndim`` where tf.keras allows extra batch axes)."""
     n, want = len(call.x), rank + 2
-    lay = layout or ("(batch, " + ", ".join(_spatial_names(rank)) + ", channels)")
+    lay = "(batch, " + ", ".join(_spatial_names(rank)) + ", channels)"
     if n == want or (extra_batch_ok and n > want):
         return
     if n > want and not is_tf(call) and call.op.name.startswith(("Conv", "SeparableConv", "DepthwiseConv")):
@@ -447,8 +448,6 @@ def upsampling(call: Call) -> list[Primitive]:
         )
     require_rank(call, r)
     last = channels_last(call)
-    from ..ir import layout
-
     lay = layout(call.x, r, last, "resize")
     sizes = tuple(norm(call.x[ax] * size[i]) for i, ax in enumerate(lay.spatial_axes))
     return [Resize(rank=r, mode=mode, sizes=sizes, channels_last=last)]
@@ -490,8 +489,6 @@ def _pairs(call: Call, key: str, rank: int) -> tuple[tuple[int, int], ...]:
 
 
 def _full_pairs(call: Call, rank: int, pairs: tuple, last: bool) -> tuple:
-    from ..ir import layout
-
     lay = layout(call.x, rank, last, "pad")
     full = [(0, 0)] * len(call.x)
     for i, ax in enumerate(lay.spatial_axes):
@@ -519,8 +516,6 @@ def cropping(call: Call) -> list[Primitive]:
     require_rank(call, r)
     last = channels_last(call)
     full = _full_pairs(call, r, pairs, last)
-    from ..ir import layout
-
     lay = layout(call.x, r, last, "crop")
     for i, ax in enumerate(lay.spatial_axes):
         L, (b, e) = call.x[ax], pairs[i]
