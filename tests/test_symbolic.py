@@ -143,17 +143,22 @@ def test_chain_identities_hold_numerically():
                 assert (compile_int(e)(H=xs) == -((-inner) // b)).all()
 
 
-def test_expression_size_stays_bounded_over_depth():
-    """100 layers of stride-2 / stride-1 convs and pools: still one rounding, a handful of ops."""
+def deep_chain(depth: int = 100) -> convcalc.Model:
+    """Conv1d layers with every fifth one strided (a conv, then a max pool): 20 halvings per 100."""
     model = convcalc.Model(framework="pytorch", input=[1, 1, "H"])
-    for i in range(100):
+    for i in range(depth):
         if i % 10 == 0:
             model.add("Conv1d", out_channels=1, kernel_size=3, stride=2, padding=1)
         elif i % 10 == 5:
             model.add("MaxPool1d", kernel_size=3, stride=2, padding=1)
         else:
             model.add("Conv1d", out_channels=1, kernel_size=3, padding=1)
-    last = model.plan().layers[-1].output_shape[-1]
+    return model
+
+
+def test_expression_size_stays_bounded_over_depth():
+    """100 layers of stride-2 / stride-1 convs and pools: still one rounding, a handful of ops."""
+    last = deep_chain(100).plan().layers[-1].output_shape[-1]
     assert sympy.count_ops(last) <= 4  # ceil(H/2**20): one division, one rounding
     assert fmt_dim(last) == "ceil(H/1048576)"
 

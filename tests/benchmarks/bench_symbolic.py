@@ -26,6 +26,7 @@ import sympy  # noqa: E402
 
 import convcalc  # noqa: E402
 from convcalc.sweep import sweep  # noqa: E402
+from tests.test_symbolic import deep_chain  # noqa: E402  (the same chain the unit test bounds)
 
 
 def main() -> int:
@@ -52,14 +53,7 @@ def main() -> int:
     print(f"100,000-point sweep of ResNet-50 over H = W: {took:.2f} s including the symbolic plan "
           f"(target < 1 s); MACs at 224: {int(result.totals['macs'][223]):,}")
     ok &= took < 1.0
-    chain = convcalc.Model(framework="pytorch", input=[1, 1, "H"])
-    for i in range(100):
-        if i % 10 == 0:
-            chain.add("Conv1d", out_channels=1, kernel_size=3, stride=2, padding=1)
-        elif i % 10 == 5:
-            chain.add("MaxPool1d", kernel_size=3, stride=2, padding=1)
-        else:
-            chain.add("Conv1d", out_channels=1, kernel_size=3, padding=1)
+    chain = deep_chain(100)
     t0 = time.perf_counter()
     cp = chain.plan()
     last, macs = cp.layers[-1].output_shape[-1], cp.totals.macs
