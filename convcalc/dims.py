@@ -440,15 +440,25 @@ def parse_dim(value: Any, env: dict[str, int] | None = None) -> Dim:
     convcalc.errors.ArgumentError: error: the dimension 'H/2' is 7/2, not an integer
       fix: choose sizes that divide evenly, or write floor(H/2) or ceil(H/2)
     """
-    env = env or {}
     if type(value) is int:
-        result: Any = value
-    elif isinstance(value, str):
-        result = norm(eval_ast(parse_dim_ast(value), env))
-    else:
-        raise ArgumentError(
-            f"a dimension must be an integer or an expression in quotes, not {type(value).__name__} {value!r}"
-        )
+        return _checked(value, value)
+    if isinstance(value, str):
+        return dim_from_ast(parse_dim_ast(value), env or {}, value)
+    raise ArgumentError(
+        f"a dimension must be an integer or an expression in quotes, not {type(value).__name__} {value!r}"
+    )
+
+
+def dim_from_ast(ast: tuple, env: dict[str, int], text: str) -> Dim:
+    """Evaluate a parsed dimension (see :func:`parse_dim_ast`); ``text`` is quoted in errors.
+
+    Callers that also need the names an expression mentions parse once and call this.
+    """
+    return _checked(norm(eval_ast(ast, env)), text)
+
+
+def _checked(result: Any, value: Any) -> Dim:
+    """A dimension must be an integer (or an integer-valued expression) of sane size."""
     if isinstance(result, Fraction):
         raise ArgumentError(
             f"the dimension {value!r} is {result}, not an integer",

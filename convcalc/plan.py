@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .dims import Dim, ast_names, fmt_dim, fmt_shape, is_concrete, norm, parse_dim, parse_dim_ast, prod
+from .dims import Dim, ast_names, dim_from_ast, fmt_dim, fmt_shape, is_concrete, norm, parse_dim, parse_dim_ast, prod
 from .errors import ArgumentError, ConvcalcError, did_you_mean
 from .frontends import Call, lookup
 from .ir import Checks, Constraint, Primitive
@@ -205,10 +205,13 @@ def build_plan(
     for name, raw in model.inputs.items():
         dims = []
         for d in raw:
-            if isinstance(d, str):
-                used |= ast_names(parse_dim_ast(d))
             try:
-                value = parse_dim(d, env)
+                if isinstance(d, str):
+                    ast = parse_dim_ast(d)
+                    used |= ast_names(ast)
+                    value = dim_from_ast(ast, env, d)
+                else:
+                    value = parse_dim(d, env)
             except ArgumentError as e:
                 raise e.add_context(file=model.file, line=model.input_lines.get(name), key="input") from None
             checks.layer = name
@@ -287,7 +290,7 @@ def build_plan(
         )
         shapes[layer.name] = plans[-1].output_shape
     if strict_symbols:
-        known = used | model.symbol_names()
+        known = used | known_symbols
         for k in overrides:
             if k not in known:
                 raise unknown_symbol_error(k, known)
@@ -307,7 +310,7 @@ def build_plan(
         layers=tuple(plans),
         totals=totals,
         constraints=tuple(checks.constraints),
-        symbols={k: v for k, v in env.items() if k in used or k in model.symbol_names()},
+        symbols={k: v for k, v in env.items() if k in used or k in known_symbols},
         used_symbols=frozenset(used),
         file=model.file,
         notes=tuple(checks.notes),

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..dims import Dim, Shape, ast_names, fmt_shape, is_concrete, parse_dim, parse_dim_ast
+from ..dims import Dim, Shape, ast_names, dim_from_ast, fmt_shape, is_concrete, parse_dim_ast
 from ..errors import ArgumentError, ConvcalcError, ShapeError, did_you_mean
 from ..ir import CropTo, PerSampleConv, Primitive
 
@@ -161,7 +161,8 @@ class Call:
             raise self.fail(name, f"{name} must be an integer, got {value}")
         if isinstance(value, str):
             try:
-                names = ast_names(parse_dim_ast(value))
+                ast = parse_dim_ast(value)
+                names = ast_names(ast)
                 unknown = names - self.known_symbols - set(self.env)
                 if unknown:
                     known = ", ".join(sorted(self.known_symbols | set(self.env))) or "none"
@@ -172,7 +173,7 @@ class Call:
                         " or use it in an input shape",
                     )
                 self.used_symbols |= names
-                v = parse_dim(value, self.env)
+                v = dim_from_ast(ast, self.env, value)
             except ArgumentError as e:
                 raise self.fail(name, f"{name}: {e.message}", fix=e.fix) from None
             if not is_concrete(v) and not allow_symbolic:
