@@ -269,7 +269,7 @@ class Conv(Primitive):
                     f"input is {fmt_dim(norm(L + pb + pe))}",
                     details=F.CONV_OUT.explain(f"{name}_out", o, L=L, pb=pb, pe=pe, d=d, k=k, s=s),
                     reason="empty_output",
-                    data={"axis": name, "axis_index": i, "input": L, "max_kernel": max_k, "kernel": k},
+                    data={"axis": name, "axis_index": i, "input": L, "max_kernel": max_k, "kernel": k, "dilation": d},
                 )
 
             checks.require_ge(norm(L + pb + pe), k_eff, empty)

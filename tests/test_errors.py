@@ -33,6 +33,23 @@ error: {path}:6: layer 'enc4b' (Conv2D): output would be empty (H = 0): the kern
   fix: padding: same, or kernel_size <= 4 along H
 """,
     ),
+    # The fix accounts for the dilation: k_eff = 2*(3-1) + 1 = 5 needs 2 + 2p >= 5, p >= 2 (padding 1
+    # still leaves floor((2 + 2 - 5)/1) + 1 = 0).
+    "dilated-empty-output": (
+        """\
+framework: pytorch
+input: [1, 1, 2, 2]
+layers:
+  - {op: Conv2d, name: c, out_channels: 1, kernel_size: 3, dilation: 2}
+""",
+        """\
+error: {path}:4: layer 'c' (Conv2d): output would be empty (H = -2): the kernel spans 5 but the padded input is 2
+  H_out = floor((L_in + pad_begin + pad_end - dilation*(kernel-1) - 1) / stride) + 1
+        = floor((2 + 0 + 0 - 2*(3-1) - 1) / 1) + 1 = -2
+  input (1, 1, 2, 2) comes from the model input
+  fix: padding=2 or more along H, a kernel_size of at most 1 along H, or a larger input
+""",
+    ),
     "argument-typo": (
         """\
 framework: pytorch

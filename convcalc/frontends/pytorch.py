@@ -58,7 +58,9 @@ def _check_channels(call: Call, key: str, c: Dim, what: str = "channels") -> Dim
 def _conv_fix(error: ConvcalcError, call: Call) -> str | None:
     if error.reason == "empty_output" and "max_kernel" in error.data:
         d = error.data
-        need = -(-(F.effective_kernel(d["kernel"], 1) - d["input"]) // 2) if is_concrete(d["input"]) else None
+        # Symmetric padding p fits the dilated kernel when L + 2p >= k_eff = dilation*(k-1) + 1.
+        k_eff = F.effective_kernel(d["kernel"], d["dilation"])
+        need = -(-(k_eff - d["input"]) // 2) if is_concrete(d["input"]) else None
         pad = f"padding={need} or more along {d['axis']}, " if need and need > 0 else ""
         return f"{pad}a kernel_size of at most {fmt_dim(d['max_kernel'])} along {d['axis']}, or a larger input"
     if error.reason == "reflect_pad":
