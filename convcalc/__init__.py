@@ -23,33 +23,37 @@ from .errors import ArgumentError, ConvcalcError, ModelError, ShapeError, UsageE
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import Layer, Model, Variants
+    from .graph import Layer
+    from .model import Model, Variants
     from .plan import LayerPlan, Plan, Totals
 
 # The engine is imported on first use, so that `import convcalc.reference` (the independent
-# executor) loads nothing of the planner, and `import convcalc` stays cheap.
-_LAZY = {"Layer": "model", "Model": "model", "Variants": "model", "LayerPlan": "plan", "Plan": "plan",
+# executor) loads nothing of the planner, and `import convcalc` stays cheap. This face is the
+# top of the package: handing out the planner, it also loads the report, which registers the
+# renderer behind Plan.table (the planner itself never imports the report).
+_LAZY = {"Layer": "graph", "Model": "model", "Variants": "model", "LayerPlan": "plan", "Plan": "plan",
          "Totals": "plan"}
+
+
+def _planner(module: str) -> Any:
+    importlib.import_module(".report", __name__)
+    return importlib.import_module(f".{module}", __name__)
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(_planner(_LAZY[name]), name)
     raise AttributeError(f"module 'convcalc' has no attribute {name!r}")
 
 
 def load(path: str) -> Model | Variants:
     """Load a model file: a :class:`Model`, or :class:`Variants` when it has ``variants``."""
-    from .loader import load as _load
-
-    return _load(path)
+    return _planner("loader").load(path)
 
 
 def loads(text: str, file: str | None = None) -> Model | Variants:
     """Load a model from YAML text."""
-    from .loader import loads as _loads
-
-    return _loads(text, file)
+    return _planner("loader").loads(text, file)
 
 
 __all__ = [

@@ -135,8 +135,8 @@ def check_plan(
             fix="shrink the sizes with --set (e.g. a smaller H and W, batch 1), or raise --max-macs",
         )
     rng = np.random.default_rng(seed)
-    arrays: dict[str, np.ndarray | None] = {
-        name: rng.standard_normal(tuple(int(d) for d in shape)).astype(np.float32)
+    arrays: dict[str, list[np.ndarray] | None] = {  # producer -> its outputs
+        name: [rng.standard_normal(tuple(int(d) for d in shape)).astype(np.float32)]
         for name, shape in plan.inputs.items()
     }
     start = time.perf_counter()
@@ -145,19 +145,21 @@ def check_plan(
         if progress is not None:
             progress(i, len(plan.layers), layer.name)
         predicted = Figures(tuple(int(d) for d in layer.output_shape), int(layer.params), int(layer.macs))
-        sources = [arrays[s] for s in layer.inputs]
+        sources = [arrays[s.producer] for s in layer.sources]
         if any(a is None for a in sources):
             executed = Figures(None, None, None, error="an input layer could not run")
             arrays[layer.name] = None
         else:
-            executed, arrays[layer.name] = _execute(layer.steps, sources, rng)  # type: ignore[arg-type]
+            inputs = [outs[s.index] for outs, s in zip(sources, layer.sources)]  # type: ignore[index]
+            executed, arrays[layer.name] = _execute(layer.steps, inputs, rng)
         checks.append(LayerCheck(layer.name, layer.op, predicted, executed))
     if progress is not None:
         progress(len(plan.layers), len(plan.layers), "")
     return CheckReport(plan.name, tuple(checks), time.perf_counter() - start, seed)
 
 
-def _execute(steps: tuple[Primitive, ...], inputs: list[np.ndarray], rng: np.random.Generator) -> tuple[Figures, Any]:
+def _execute(steps: tuple[Primitive, ...], inputs: list[np.ndarray], rng: np.random.Generator
+             ) -> tuple[Figures, list[np.ndarray] | None]:
     current = list(inputs)
     macs = params = 0
     try:
@@ -165,11 +167,10 @@ def _execute(steps: tuple[Primitive, ...], inputs: list[np.ndarray], rng: np.ran
             result = reference.run(step.kind, plain_fields(step, current), current, rng)
             macs += result.macs
             params += result.params
-            current = [result.output]
+            current = list(result.outputs)
     except reference.ExecutionError as e:
         return Figures(None, None, None, error=str(e)), None
-    out = current[0]
-    return Figures(tuple(out.shape), params, macs), out
+    return Figures(tuple(current[0].shape), params, macs), current
 
 
 __all__ = ["CheckReport", "DEFAULT_MAX_MACS", "Figures", "LayerCheck", "check_plan"]

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import ConvcalcError, UsageError
+from .errors import ConvcalcError, UsageError, unknown_symbol_error
 from .report import FORMATS
 
 
@@ -130,7 +130,8 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
     if plot and not sweep_spec:
         raise UsageError("--plot goes with --sweep", fix="--sweep H=32:1025:32 --plot cost.png")
     if sweep_spec:
-        from .sweep import parse_sweep, plot_sweep, render_sweep, sweep
+        from .report import plot_sweep, render_sweep
+        from .sweep import parse_sweep, sweep
 
         if isinstance(loaded, Variants):
             raise UsageError("--sweep works on one model; this file has variants")
@@ -208,8 +209,6 @@ def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str,
         plans[name] = m.plan_symbolic(**mine) if symbolic else m.plan(**mine)
     unused = set(symbols) - set().union(*(p.used_symbols | set(p.symbols) for p in plans.values()))
     if unused:
-        from .model import unknown_symbol_error
-
         raise unknown_symbol_error(sorted(unused)[0], set().union(*(m.symbol_names() for m in models_by_name.values())))
     write_output(render_compare(build(plans, baseline), fmt, show_layers), output)
 
@@ -358,15 +357,7 @@ def ops(framework: str | None) -> None:
         click.echo(f"{reg.display} (framework: {reg.framework}): {len(reg.ops)} ops")
         for name in sorted(reg.ops):
             od = reg.ops[name]
-            args = [k for k, v in od.args.items() if not _hidden(k)]
-            click.echo(f"  {name}({', '.join(args)})")
-
-
-def _hidden(key: str) -> bool:
-    return key.endswith(("_initializer", "_regularizer", "_constraint")) or key in (
-        "device", "dtype", "name", "autocast", "input_shape", "input_dim", "batch_size", "dynamic", "trainable",
-        "activity_regularizer", "lora_rank", "lora_alpha", "quantization_config",
-    )
+            click.echo(f"  {name}({', '.join(od.listed_args)})")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,12 +22,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .dims import fmt_dim, is_concrete
+from .dims import fmt_dim, is_concrete, sp
 from .errors import UsageError, did_you_mean
+from .figures import RATIO_KEYS
 from .plan import Plan
-from .solve import outputs_of
-
-RATIO_KEYS = ("params", "macs", "flops", "activation_bytes")
 
 
 @dataclass(frozen=True)
@@ -43,8 +41,6 @@ class Comparison:
         a, b = getattr(self.plans[name].totals, key), getattr(self.plans[self.baseline].totals, key)
         if is_concrete(a) and is_concrete(b):
             return None if b == 0 else Fraction(a, b)
-        from .dims import sp
-
         s = sp()
         if b == 0:
             return None
@@ -74,32 +70,9 @@ def compare(plans: Mapping[str, Plan], baseline: str | None = None) -> Compariso
 
 
 def ratio_json(r: Any) -> Any:
+    """A ratio as JSON: a float for a number, the expression's text for a closed form."""
     if r is None:
         return None
     if isinstance(r, Fraction):
         return float(r)
     return fmt_dim(r)
-
-
-def ratio_text(r: Any) -> str:
-    """``0.2x (1/5)``, ``3.18x (401/126)``, ``2.3x``; expressions as they are."""
-    if r is None:
-        return "-"
-    if isinstance(r, Fraction):
-        if r == 1:
-            return "1x"
-        value = float(r)
-        shown = f"{value:.3g}" if value < 1000 else f"{value:,.0f}"
-        precision = 4
-        while value < 1000 and "." not in shown and "e" not in shown and float(shown) != value and precision < 10:
-            shown = f"{value:.{precision}g}"  # 1.002 or 1.000002, not a misleading 1
-            precision += 1
-        exact = f" ({r.numerator}/{r.denominator})" if r.denominator > 1 and r.denominator <= 1000 and (
-            f"{value:.3g}" != str(value) or r.denominator not in (1, 2, 4, 5, 8, 10, 20, 25, 50, 100)) else ""
-        return f"{shown}x{exact}"
-    return f"({fmt_dim(r)})x"
-
-
-def final_shape(plan: Plan) -> str:
-    outs = outputs_of(plan)
-    return " + ".join("(" + ", ".join(fmt_dim(d) for d in ly.output_shape) + ")" for ly in outs)

@@ -86,7 +86,7 @@ def floordiv(a: Dim, b: Dim) -> Dim:
     if type(a) is int and type(b) is int:
         return a // b
     if type(b) is int and b > 0:
-        from .symbolic import canonical_floordiv
+        from .algebra import canonical_floordiv
 
         return norm(canonical_floordiv(_as_expr(a), b))
     return norm(sp().floor(_as_expr(a) / _as_expr(b)))
@@ -101,7 +101,7 @@ def ceildiv(a: Dim, b: Dim) -> Dim:
     if type(a) is int and type(b) is int:
         return -(-a // b)
     if type(b) is int and b > 0:
-        from .symbolic import canonical_ceildiv
+        from .algebra import canonical_ceildiv
 
         return norm(canonical_ceildiv(_as_expr(a), b))
     return norm(sp().ceiling(_as_expr(a) / _as_expr(b)))
@@ -140,12 +140,12 @@ def ge(a: Dim, b: Dim) -> bool | None:
     """Three-valued ``a >= b``.
 
     Symbolic comparisons are decided by bounds, not by sympy's assumption system (which is slow
-    and often undecided on roundings): see :func:`convcalc.symbolic.bounds`. What the bounds
+    and often undecided on roundings): see :func:`convcalc.algebra.bounds`. What the bounds
     cannot decide becomes a constraint, solved exactly later.
     """
     if type(a) is int and type(b) is int:
         return a >= b
-    from .symbolic import bounds
+    from .algebra import bounds
 
     lo, hi = bounds(_as_expr(a) - _as_expr(b))
     if lo is not None and lo >= 0:
@@ -164,7 +164,7 @@ def eq(a: Dim, b: Dim) -> bool | None:
         return True
     if diff.is_number:
         return False
-    from .symbolic import bounds
+    from .algebra import bounds
 
     lo, hi = bounds(diff)
     if (lo is not None and lo > 0) or (hi is not None and hi < 0):
@@ -191,7 +191,7 @@ def divisible(x: Dim, d: Dim) -> bool | None:
 
 
 def _integer_valued(expr: Any) -> bool:
-    from .symbolic import _integer_poly
+    from .algebra import _integer_poly
 
     return _integer_poly(expr)
 
@@ -219,7 +219,7 @@ def fmt_dim(x: Any) -> str:
         return str(x)
     if isinstance(x, Fraction):
         return str(x)
-    from .symbolic import textbook
+    from .algebra import textbook
 
     return textbook(x)
 
@@ -241,6 +241,7 @@ def fmt_count(x: Any) -> str:
 MAX_EXPR_CHARS = 256
 MAX_EXPR_DEPTH = 32
 MAX_INT = 2**48  # sizes beyond this are a typo, not a tensor
+_SYMBOL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOKEN_RE = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|\*\*|[-+*/%(),]))")
 _FUNCTIONS = ("floor", "ceil", "min", "max")
 
@@ -471,3 +472,26 @@ def _checked(result: Any, value: Any) -> Dim:
     if result.is_number:  # a sympy non-integer number such as 7/2
         raise ArgumentError(f"the dimension {value!r} is {result}, not an integer")
     return result
+
+
+# --------------------------------------------------------------------------- element types and symbol values
+
+# Bytes per element of the dtypes a model file may name (``dtype: float16``).
+DTYPE_BYTES = {
+    "float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1, "uint8": 1, "int16": 2, "int32": 4,
+    "int64": 8, "float8": 1,
+}
+
+
+def check_symbol_value(name: Any, value: Any, *, line: int | None = None) -> int:
+    """A symbol value: a positive integer."""
+    if not isinstance(name, str) or not _SYMBOL_RE.match(name):
+        raise ArgumentError(f"symbol name {name!r} is not a valid name", line=line, key="symbols")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ArgumentError(
+            f"symbol {name} must be a positive integer, got {value!r}", line=line, key="symbols",
+            fix=f"{name}: 224",
+        )
+    if value > MAX_INT:
+        raise ArgumentError(f"symbol {name} = {value} is larger than {MAX_INT:,}", line=line, key="symbols")
+    return value

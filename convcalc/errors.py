@@ -18,6 +18,30 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where something is in the user's model: a file and line for a model file, a file and a
+    node path for an imported model (an ONNX node name, a Keras layer path, a torch module path).
+
+    >>> str(Where("model.yaml", 14)), str(Where("resnet50.onnx", node="/layer1/layer1.0/conv1/Conv"))
+    ('model.yaml:14', "resnet50.onnx: node '/layer1/layer1.0/conv1/Conv'")
+    """
+
+    file: str | None = None
+    line: int | None = None
+    node: str | None = None
+
+    def __str__(self) -> str:
+        if self.file and self.line:
+            place = f"{self.file}:{self.line}"
+        else:
+            place = self.file or (f"line {self.line}" if self.line else "")
+        if self.node:
+            return f"{place}: node '{self.node}'" if place else f"node '{self.node}'"
+        return place
 
 
 class ConvcalcError(Exception):
@@ -27,7 +51,8 @@ class ConvcalcError(Exception):
         message: the fact, one line, with numbers ("output would be empty (H = 0)").
         details: further lines: the formula, the formula with numbers, where the input came from.
         fix: how to fix it, in the user's own vocabulary ("padding: same, or kernel_size <= 4").
-        file, line: where in the model file (filled in by the loader).
+        file, line: where in the model file (filled in by the loader); node: the node of an
+            imported model (see :class:`Where`).
         layer, op: which layer (filled in by the plan).
         key: the argument at fault, when there is one (e.g. ``"kernel_size"``).
         reason, data: a short machine-readable code and its numbers (``"empty_output"``,
@@ -44,6 +69,7 @@ class ConvcalcError(Exception):
         fix: str | None = None,
         file: str | None = None,
         line: int | None = None,
+        node: str | None = None,
         layer: str | None = None,
         op: str | None = None,
         key: str | None = None,
@@ -56,6 +82,7 @@ class ConvcalcError(Exception):
         self.fix = fix
         self.file = file
         self.line = line
+        self.node = node
         self.layer = layer
         self.op = op
         self.key = key
@@ -65,9 +92,13 @@ class ConvcalcError(Exception):
     def add_context(self, **fields: object) -> ConvcalcError:
         """Fill in the fields that are still empty (inner context wins) and return ``self``.
 
-        ``details`` given here are appended after the existing ones.
+        ``details`` given here are appended after the existing ones; ``where`` (a :class:`Where`)
+        stands for its file, line and node.
         """
         extra = fields.pop("details", ())
+        where = fields.pop("where", None)
+        if where is not None:
+            fields = {"file": where.file, "line": where.line, "node": where.node, **{k: v for k, v in fields.items() if v is not None}}
         for name, value in fields.items():
             if getattr(self, name) is None and value is not None:
                 setattr(self, name, value)
@@ -76,14 +107,8 @@ class ConvcalcError(Exception):
 
     @property
     def where(self) -> str:
-        """``file:line`` (or the part of it that is known)."""
-        if self.file and self.line:
-            return f"{self.file}:{self.line}"
-        if self.file:
-            return self.file
-        if self.line:
-            return f"line {self.line}"
-        return ""
+        """``file:line`` (or the part of it that is known; ``file: node 'x'`` for an imported model)."""
+        return str(Where(self.file, self.line, self.node))
 
     def headline(self) -> str:
         """The first line, without the ``error:`` prefix."""
@@ -144,3 +169,11 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
     if len(matches) == 1:
         return f" Did you mean '{matches[0]}'?"
     return " Did you mean " + ", ".join(f"'{m}'" for m in matches[:-1]) + f" or '{matches[-1]}'?"
+
+
+def unknown_symbol_error(name: str, known: set[str]) -> UsageError:
+    listed = ", ".join(sorted(known)) if known else "none: every size is a number"
+    return UsageError(
+        f"the model has no symbol {name!r}.{did_you_mean(name, known)} (its symbols: {listed})".replace("..", "."),
+        key=name,
+    )

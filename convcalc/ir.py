@@ -21,7 +21,6 @@ Padding is explicit ``(begin, end)`` per spatial axis, or a policy ``"same_upper
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Callable, ClassVar, Union
 
 from . import formulas as F
@@ -61,8 +60,8 @@ class Constraint:
 
     ``kind`` is ``"valid"`` (every size >= 1, kernels fit), ``"merge"`` (the inputs of a merge
     agree) or ``"exact"`` (no stride or pooling drops a remainder; the U-Net tiling condition).
-    ``text`` states it in plain words, solved for its symbol where it has one (``H >= 5``,
-    ``H % 16 == 12``): see :func:`convcalc.symbolic.describe`.
+    :func:`convcalc.constraints.describe` states it in plain words, solved for its symbol where it
+    has one (``H >= 5``, ``H % 16 == 12``); this value only holds the relation.
     """
 
     kind: str
@@ -70,16 +69,6 @@ class Constraint:
     op: str
     rhs: Any
     layer: str | None = None
-
-    @cached_property
-    def text(self) -> str | None:
-        """Plain words; ``None`` when the condition always holds."""
-        from .symbolic import describe
-
-        return describe(self.lhs, self.op, self.rhs)
-
-    def __str__(self) -> str:
-        return self.text or "always"
 
 
 class Checks:
@@ -184,6 +173,10 @@ class Primitive:
 
     def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
         return inputs[0]
+
+    def infer_all(self, inputs: tuple[Shape, ...], checks: Checks) -> tuple[Shape, ...]:
+        """Every output shape: one for all primitives but :class:`Split`, which overrides this."""
+        return (self.infer(inputs, checks),)
 
     def params(self) -> tuple[Dim, Dim]:
         return (0, 0)

@@ -12,12 +12,32 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from .errors import ArgumentError, ModelError, UsageError
-from .model import LineDict, LineList, Model, Variants, _line, merge_variant
+from .model import Model, Variants, _line
+
+
+class LineDict(dict):
+    """A mapping from a model file that remembers its line and the line of each key."""
+
+    line: int | None = None
+    key_lines: dict[str, int]
+
+    def __init__(self, *args: Any, line: int | None = None, key_lines: dict | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.line = line
+        self.key_lines = dict(key_lines or {})
+
+
+class LineList(list):
+    """A list from a model file that remembers its line."""
+
+    line: int | None = None
+
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_NODES = 200_000
@@ -173,3 +193,23 @@ def loads(text: str, file: str | None = None) -> Model | Variants:
             e.message = f"variant '{key}': {e.message}"
             raise
     return Variants(models, file=file, name=data.get("name") if isinstance(data.get("name"), str) else None)
+
+
+def merge_variant(shared: Mapping[str, Any], variant: Mapping[str, Any]) -> dict[str, Any]:
+    """A variant's model: the shared top-level keys, overridden by the variant's (symbols merged)."""
+    out = LineDict(line=_line(variant), key_lines=dict(getattr(shared, "key_lines", {})))
+    out.update((k, v) for k, v in shared.items() if k != "variants")
+    out.key_lines.update(getattr(variant, "key_lines", {}))
+    for k, v in variant.items():
+        if k == "symbols" and isinstance(v, Mapping) and isinstance(out.get("symbols"), Mapping):
+            old = out["symbols"]
+            merged = LineDict(old, line=_line(v), key_lines={**getattr(old, "key_lines", {}), **getattr(v, "key_lines", {})})
+            merged.update(v)
+            out[k] = merged
+        elif k in ("input", "inputs"):
+            out.pop("input", None)
+            out.pop("inputs", None)
+            out[k] = v
+        else:
+            out[k] = v
+    return out

@@ -15,63 +15,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .dims import MAX_INT, ast_names, parse_dim_ast
-from .errors import ArgumentError, UsageError, did_you_mean
+from .dims import DTYPE_BYTES, MAX_INT, ast_names, check_symbol_value, parse_dim_ast
+from .errors import ArgumentError, UsageError, Where, did_you_mean, unknown_symbol_error
+from .frontends import framework_registry
+from .graph import Layer
+from .plan import Plan, build_plan
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .plan import Plan
-
-DTYPE_BYTES = {
-    "float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1, "uint8": 1, "int16": 2, "int32": 4,
-    "int64": 8, "float8": 1,
-}
 TOP_KEYS = ("name", "description", "framework", "dtype", "input", "inputs", "symbols", "layers", "variants")
 LAYER_KEYS = ("op", "name", "inputs")
 MAX_LAYERS = 100_000
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/:]*$")
-_SYMBOL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class LineDict(dict):
-    """A mapping from a model file that remembers its line and the line of each key."""
-
-    line: int | None = None
-    key_lines: dict[str, int]
-
-    def __init__(self, *args: Any, line: int | None = None, key_lines: dict | None = None, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.line = line
-        self.key_lines = dict(key_lines or {})
-
-
-class LineList(list):
-    """A list from a model file that remembers its line."""
-
-    line: int | None = None
 
 
 def _line(obj: Any, key: str | None = None) -> int | None:
-    """The line of a loaded mapping (or of one of its keys), when the loader recorded it."""
+    """The line of a loaded mapping (or of one of its keys), when the loader recorded it (the
+    loader's mappings carry ``line`` and ``key_lines``; plain dicts have none)."""
     if key is not None:
         lines = getattr(obj, "key_lines", None)
         if lines and key in lines:
             return lines[key]
     return getattr(obj, "line", None)
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One layer as written: the framework op, its name, its sources and its arguments."""
-
-    op: str
-    name: str
-    args: Mapping[str, Any]
-    inputs: tuple[str, ...] | None = None  # None: the previous layer
-    line: int | None = None
-    key_lines: Mapping[str, int] = field(default_factory=dict)
 
 
 _ACRONYMS = {"ReLU": "relu", "ReLU6": "relu6", "PReLU": "prelu", "LeakyReLU": "leaky_relu", "GELU": "gelu",
@@ -116,8 +81,6 @@ class Model:
         file: str | None = None,
         description: str | None = None,
     ) -> None:
-        from .frontends import framework_registry
-
         self.file = file
         self.name = name
         self.description = description
@@ -287,21 +250,17 @@ class Model:
             if not isinstance(k, str):
                 raise ArgumentError(f"layer '{name}': argument names must be strings, got {k!r}", line=line, file=self.file)
         key_lines = dict(getattr(spec, "key_lines", {}) or {})
-        return Layer(op=op, name=name, args=args, inputs=sources, line=line, key_lines=key_lines)
+        return Layer(op=op, name=name, args=args, inputs=sources, where=Where(self.file, line), key_lines=key_lines)
 
     # ------------------------------------------------------------------ planning
 
     def plan(self, **symbols: int) -> Plan:
         """Plan every layer: shapes, params, MACs, memory. Keyword arguments set symbols."""
-        from .plan import build_plan
-
         return build_plan(self, symbols)
 
     def plan_symbolic(self, *free: str, **symbols: int) -> Plan:
         """Plan keeping ``free`` symbols symbolic (all of them when none is named), even where
         the file gives defaults; keyword arguments still set symbols."""
-        from .plan import build_plan
-
         names = set(free) or self.symbol_names()
         return build_plan(self, symbols, free=names)
 
@@ -354,20 +313,6 @@ def _check_shape(shape: Any, name: str, line: int | None) -> tuple:
     return tuple(out)
 
 
-def check_symbol_value(name: Any, value: Any, *, line: int | None = None) -> int:
-    """A symbol value: a positive integer."""
-    if not isinstance(name, str) or not _SYMBOL_RE.match(name):
-        raise ArgumentError(f"symbol name {name!r} is not a valid name", line=line, key="symbols")
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ArgumentError(
-            f"symbol {name} must be a positive integer, got {value!r}", line=line, key="symbols",
-            fix=f"{name}: 224",
-        )
-    if value > MAX_INT:
-        raise ArgumentError(f"symbol {name} = {value} is larger than {MAX_INT:,}", line=line, key="symbols")
-    return value
-
-
 class Variants(Mapping[str, Model]):
     """The models of a ``variants`` file, by name, in file order."""
 
@@ -389,8 +334,6 @@ class Variants(Mapping[str, Model]):
 
     def plan(self, **symbols: int) -> dict[str, Plan]:
         """Plan every variant (symbols a variant does not use are ignored for it)."""
-        from .plan import build_plan
-
         unknown = set(symbols) - set().union(*(m.symbol_names() for m in self._models.values()))
         plans = {}
         for key, model in self._models.items():
@@ -404,31 +347,3 @@ class Variants(Mapping[str, Model]):
 
     def __repr__(self) -> str:
         return f"Variants({list(self._models)})"
-
-
-def unknown_symbol_error(name: str, known: set[str]) -> UsageError:
-    listed = ", ".join(sorted(known)) if known else "none: every size is a number"
-    return UsageError(
-        f"the model has no symbol {name!r}.{did_you_mean(name, known)} (its symbols: {listed})".replace("..", "."),
-        key=name,
-    )
-
-
-def merge_variant(shared: Mapping[str, Any], variant: Mapping[str, Any]) -> dict[str, Any]:
-    """A variant's model: the shared top-level keys, overridden by the variant's (symbols merged)."""
-    out = LineDict(line=_line(variant), key_lines=dict(getattr(shared, "key_lines", {})))
-    out.update((k, v) for k, v in shared.items() if k != "variants")
-    out.key_lines.update(getattr(variant, "key_lines", {}))
-    for k, v in variant.items():
-        if k == "symbols" and isinstance(v, Mapping) and isinstance(out.get("symbols"), Mapping):
-            old = out["symbols"]
-            merged = LineDict(old, line=_line(v), key_lines={**getattr(old, "key_lines", {}), **getattr(v, "key_lines", {})})
-            merged.update(v)
-            out[k] = merged
-        elif k in ("input", "inputs"):
-            out.pop("input", None)
-            out.pop("inputs", None)
-            out[k] = v
-        else:
-            out[k] = v
-    return out

@@ -14,18 +14,31 @@ Counting conventions (design.md §4) live here and in :mod:`convcalc.formulas` o
 
 from __future__ import annotations
 
-import heapq
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
-from .dims import Dim, ast_names, dim_from_ast, fmt_dim, fmt_shape, is_concrete, norm, parse_dim, parse_dim_ast, prod
-from .errors import ArgumentError, ConvcalcError, did_you_mean
-from .frontends import Call, lookup
+from .dims import (
+    DTYPE_BYTES,
+    Dim,
+    ast_names,
+    check_symbol_value,
+    dim_from_ast,
+    fmt_dim,
+    fmt_shape,
+    is_concrete,
+    norm,
+    parse_dim,
+    parse_dim_ast,
+    prod,
+)
+from .errors import ArgumentError, ConvcalcError, UsageError, Where, did_you_mean, unknown_symbol_error
+from .figures import FIGURES
+from .frontends import Registry, lookup
+from .graph import Layer, Source, sources_of, topological_order
 from .ir import Checks, Constraint, Primitive
-from .model import DTYPE_BYTES, Layer, Model, check_symbol_value, unknown_symbol_error
 
 FLOPS_PER_MAC = 2
 
@@ -35,7 +48,9 @@ class LayerPlan:
     """One layer of the plan.
 
     ``steps`` are the canonical primitives the layer was lowered to and ``step_shapes`` their
-    output shapes (the last one is ``output_shape``).
+    output shapes (the last one is ``output_shape``). ``inputs`` are the tensors the layer reads
+    as written (``"conv1"``, ``"split:1"``), ``sources`` the same resolved to (layer, output).
+    A layer with several outputs (a split) has them all in ``output_shapes``.
     """
 
     name: str
@@ -51,6 +66,14 @@ class LayerPlan:
     steps: tuple[Primitive, ...] = ()
     step_shapes: tuple[tuple, ...] = ()
     args: Mapping[str, Any] = field(default_factory=dict)
+    output_shapes: tuple[tuple, ...] = ()
+    sources: tuple[Source, ...] = ()
+    where: Where = Where()
+
+    @property
+    def outputs(self) -> tuple[tuple, ...]:
+        """Every output shape (one for all layers but splits)."""
+        return self.output_shapes or (self.output_shape,)
 
     @property
     def params(self) -> Dim:
@@ -62,29 +85,30 @@ class LayerPlan:
 
     @property
     def activation_bytes(self) -> Dim:
-        return norm(prod(self.output_shape) * self.dtype_bytes)
+        """Elements of every output, batch included, times the dtype size."""
+        return norm(sum(prod(shape) for shape in self.outputs) * self.dtype_bytes)
 
     def to_dict(self) -> dict[str, Any]:
-        """The layer's entry of the JSON report (design.md §3)."""
-        return {
+        """The layer's entry of the JSON report (design.md §3); ``output_shapes`` is added for a
+        layer with several outputs."""
+        out = {
             "name": self.name,
             "op": self.op,
             "inputs": list(self.inputs),
             "line": self.line,
             "input_shapes": [[_json_dim(d) for d in s] for s in self.input_shapes],
             "output_shape": [_json_dim(d) for d in self.output_shape],
-            "params": _json_dim(self.params),
-            "trainable_params": _json_dim(self.trainable_params),
-            "non_trainable_params": _json_dim(self.non_trainable_params),
-            "macs": _json_dim(self.macs),
-            "flops": _json_dim(self.flops),
-            "activation_bytes": _json_dim(self.activation_bytes),
         }
+        if len(self.outputs) > 1:
+            out["output_shapes"] = [[_json_dim(d) for d in s] for s in self.outputs]
+        out.update({f.key: _json_dim(getattr(self, f.key)) for f in FIGURES})
+        return out
 
 
 @dataclass(frozen=True)
 class Totals:
-    """Sums over the layers (activation bytes: every layer output, inputs excluded)."""
+    """Sums over the layers of every figure in :data:`~convcalc.figures.FIGURES` (activation
+    bytes: every layer output, model inputs excluded)."""
 
     params: Dim
     trainable_params: Dim
@@ -93,9 +117,19 @@ class Totals:
     flops: Dim
     activation_bytes: Dim
 
+    @classmethod
+    def of(cls, layers: Iterable[LayerPlan]) -> Totals:
+        layers = list(layers)
+        return cls(**{f.key: norm(sum(getattr(ly, f.key) for ly in layers)) for f in FIGURES})
+
     def to_dict(self) -> dict[str, Any]:
-        return {k: _json_dim(getattr(self, k)) for k in
-                ("params", "trainable_params", "non_trainable_params", "macs", "flops", "activation_bytes")}
+        return {f.key: _json_dim(getattr(self, f.key)) for f in FIGURES}
+
+
+# The report (an edge module: it imports tabulate) renders plans, and Plan.table is its shortcut.
+# So that the core never imports the edge, convcalc.report registers its renderer here when it is
+# imported; the package face (convcalc/__init__.py) imports the report with the planner.
+RENDERERS: dict[str, Callable[[Plan, str], str]] = {}
 
 
 @dataclass(frozen=True)
@@ -127,7 +161,7 @@ class Plan:
         concern one symbol: ``{"valid": ["H >= 32"], "merge": [], "exact": ["H % 4 == 0"]}``."""
         if not self.constraints:
             return {"valid": [], "merge": [], "exact": []}
-        from .symbolic import summarize
+        from .constraints import summarize  # sympy and numpy: only for symbolic plans
 
         return summarize(self.constraints)
 
@@ -144,6 +178,15 @@ class Plan:
             if ly.name == name:
                 return ly
         raise KeyError(f"no layer named {name!r}.{did_you_mean(name, [ly.name for ly in self.layers])}")
+
+    def consumers(self, name: str) -> list[LayerPlan]:
+        """The layers that read any output of layer (or model input) ``name``, in plan order."""
+        return [ly for ly in self.layers if any(s.producer == name for s in ly.sources)]
+
+    def outputs(self) -> list[LayerPlan]:
+        """The model's outputs: the layers nothing else reads (the last layer when all are read)."""
+        read = {s.producer for ly in self.layers for s in ly.sources}
+        return [ly for ly in self.layers if ly.name not in read] or [self.layers[-1]]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report (design.md §3)."""
@@ -164,10 +207,10 @@ class Plan:
 
     def table(self, fmt: str = "text") -> str:
         """The per-layer table with totals and the counting conventions, in ``fmt``
-        (text, github, markdown, latex, html, csv, json)."""
-        from .report import render_plan
-
-        return render_plan(self, fmt)
+        (text, github, markdown, latex, html, csv, json): :func:`convcalc.report.render_plan`."""
+        if "plan" not in RENDERERS:
+            raise RuntimeError("the report is not loaded: import convcalc.report (import convcalc does it)")
+        return RENDERERS["plan"](self, fmt)
 
 
 def _json_dim(d: Any) -> Any:
@@ -177,8 +220,24 @@ def _json_dim(d: Any) -> Any:
 # --------------------------------------------------------------------------- the walk
 
 
+class Plannable(Protocol):
+    """What :func:`build_plan` reads of a model (:class:`convcalc.Model` is one)."""
+
+    name: str | None
+    framework: str
+    dtype: str
+    file: str | None
+    registry: Registry
+    inputs: Mapping[str, tuple]
+    input_lines: Mapping[str, int | None]
+    symbols: Mapping[str, int]
+    layers: list[Layer]
+
+    def symbol_names(self) -> set[str]: ...
+
+
 def build_plan(
-    model: Model,
+    model: Plannable,
     overrides: Mapping[str, Any] | None = None,
     *,
     strict_symbols: bool = True,
@@ -186,6 +245,8 @@ def build_plan(
 ) -> Plan:
     """Plan ``model`` with symbol values ``overrides`` (on top of the file's ``symbols``).
 
+    The graph walk only: each layer is bound to its op definition (the frontend checks its
+    inputs and arguments), lowered to primitives, and their shapes, parameters and MACs summed.
     ``free`` names symbols to keep symbolic even when the file gives them a default (for
     ``solve`` and ``--sweep``).
     """
@@ -194,13 +255,11 @@ def build_plan(
         try:
             check_symbol_value(k, v)
         except ArgumentError as e:
-            from .errors import UsageError
-
             raise UsageError(e.message, fix=e.fix) from None
     env = {k: v for k, v in {**model.symbols, **overrides}.items() if k not in free or k in overrides}
     used: set[str] = set()
     checks = Checks()
-    shapes: dict[str, tuple] = {}
+    tensors: dict[str, tuple[tuple, ...]] = {}  # producer -> its output shapes
     origin: dict[str, str] = {}
     for name, raw in model.inputs.items():
         dims = []
@@ -225,60 +284,42 @@ def build_plan(
                 ),
             )
             dims.append(value)
-        shapes[name] = tuple(dims)
+        tensors[name] = (tuple(dims),)
         origin[name] = f"the model input '{name}'" if len(model.inputs) > 1 or name != "input" else "the model input"
 
     known_symbols = model.symbol_names()
-    order, sources = _order(model)
+    sources = sources_of(model.layers, list(model.inputs), model.file)
+    order = topological_order(model.layers, sources, model.file)
     plans: list[LayerPlan] = []
-    lines = {ly.name: ly.line for ly in model.layers}
+    where = {ly.name: ly.where for ly in model.layers}
     for layer in order:
         srcs = sources[layer.name]
-        in_shapes = tuple(shapes[s] for s in srcs)
         checks.layer = layer.name
         op = call = None
         try:
+            in_shapes = tuple(_tensor(tensors, s) for s in srcs)
             op = lookup(model.registry, layer.op)
-            lo, hi = op.inputs
-            if len(srcs) < lo or (hi is not None and len(srcs) > hi):
-                want = f"{lo}" if lo == hi else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
-                raise ArgumentError(
-                    f"{layer.op} takes {want} input{'s' if want != '1' else ''}, got {len(srcs)} "
-                    f"({', '.join(repr(s) for s in srcs)})",
-                    fix="list its sources with inputs: [a, b]" if lo > 1 else "give it one source with inputs: name",
-                    line=layer.key_lines.get("inputs"),
-                )
-            for key in layer.args:
-                if key not in op.args:
-                    raise ArgumentError(
-                        f"{layer.op} has no argument '{key}'.{did_you_mean(key, op.args)}".replace("..", "."),
-                        fix=f"{layer.op} takes: " + ", ".join(k for k in op.args if not _ignorable(k)),
-                        key=key,
-                        line=layer.key_lines.get(key),
-                    )
-            call = Call(op, layer.name, layer.args, in_shapes, env, layer.key_lines, known_symbols)
+            call = op.bind(layer.name, layer.op, layer.args, in_shapes, sources=[str(s) for s in srcs], env=env,
+                           key_lines=layer.key_lines, known_symbols=known_symbols)
             steps = op.build(call)
             used |= call.used_symbols
-            step_shapes, trainable, frozen, macs = _run(steps, in_shapes, checks)
+            step_shapes, outputs, trainable, frozen, macs = _run(steps, in_shapes, checks)
         except ConvcalcError as e:
             if e.fix is None and op is not None and op.fix is not None and call is not None:
                 e.fix = op.fix(e, call)
-            details = [
-                f"input {fmt_shape(shapes[s])} comes from "
-                + (f"'{s}'" + (f" ({_where(model.file, lines[s])})" if lines.get(s) else "") if s in lines else origin[s])
-                for s in srcs
-            ]
-            raise e.add_context(layer=layer.name, op=layer.op, line=layer.line, file=model.file, details=details)
-        if model.registry.framework in ("keras", "tf.keras") and layer.args.get("trainable") is False:
-            trainable, frozen = 0, norm(trainable + frozen)
+            details = [f"input {fmt_shape(_tensor(tensors, s))} comes from " + _origin(s, where, origin, model.file)
+                       for s in srcs if s.producer in tensors and s.index < len(tensors[s.producer])]
+            raise e.add_context(layer=layer.name, op=layer.op, where=_located(layer.where, model.file),
+                                details=details)
+        trainable, frozen = model.registry.param_convention(layer.args, trainable, frozen)
         plans.append(
             LayerPlan(
                 name=layer.name,
                 op=layer.op,
-                inputs=srcs,
+                inputs=tuple(str(s) for s in srcs) if layer.inputs is None else layer.inputs,
                 line=layer.line,
                 input_shapes=in_shapes,
-                output_shape=step_shapes[-1] if step_shapes else in_shapes[0],
+                output_shape=outputs[0],
                 trainable_params=trainable,
                 non_trainable_params=frozen,
                 macs=macs,
@@ -286,29 +327,24 @@ def build_plan(
                 steps=tuple(steps),
                 step_shapes=tuple(step_shapes),
                 args=dict(layer.args),
+                output_shapes=outputs if len(outputs) > 1 else (),
+                sources=srcs,
+                where=layer.where,
             )
         )
-        shapes[layer.name] = plans[-1].output_shape
+        tensors[layer.name] = outputs
     if strict_symbols:
         known = used | known_symbols
         for k in overrides:
             if k not in known:
                 raise unknown_symbol_error(k, known)
-    totals = Totals(
-        params=norm(sum(p.params for p in plans)),
-        trainable_params=norm(sum(p.trainable_params for p in plans)),
-        non_trainable_params=norm(sum(p.non_trainable_params for p in plans)),
-        macs=norm(sum(p.macs for p in plans)),
-        flops=norm(sum(p.flops for p in plans)),
-        activation_bytes=norm(sum(p.activation_bytes for p in plans)),
-    )
     return Plan(
         name=model.name,
         framework=model.framework,
         dtype=model.dtype,
-        inputs=shapes_of_inputs(model, shapes),
+        inputs={k: tensors[k][0] for k in model.inputs},
         layers=tuple(plans),
-        totals=totals,
+        totals=Totals.of(plans),
         constraints=tuple(checks.constraints),
         symbols={k: v for k, v in env.items() if k in used or k in known_symbols},
         used_symbols=frozenset(used),
@@ -317,23 +353,33 @@ def build_plan(
     )
 
 
-def shapes_of_inputs(model: Model, shapes: Mapping[str, tuple]) -> dict[str, tuple]:
-    return {k: shapes[k] for k in model.inputs}
+def _tensor(tensors: Mapping[str, tuple[tuple, ...]], src: Source) -> tuple:
+    outputs = tensors[src.producer]
+    if src.index >= len(outputs):
+        raise ArgumentError(
+            f"'{src.producer}' has {len(outputs)} output{'s' * (len(outputs) > 1)}, so there is no '{src}'",
+            fix=f"read {src.producer}:0 to {src.producer}:{len(outputs) - 1}" if len(outputs) > 1 else
+            f"read '{src.producer}'",
+            key="inputs",
+        )
+    return outputs[src.index]
 
 
-def _ignorable(key: str) -> bool:
-    return key.endswith(("_initializer", "_regularizer", "_constraint")) or key in (
-        "device", "dtype", "autocast", "input_shape", "input_dim", "batch_size", "dynamic", "lora_rank", "lora_alpha",
-        "quantization_config", "inplace",
-    )
+def _located(where: Where, file: str | None) -> Where:
+    return where if where.file or not file else Where(file, where.line, where.node)
 
 
-def _where(file: str | None, line: int | None) -> str:
-    return f"{file}:{line}" if file else f"line {line}"
+def _origin(src: Source, where: Mapping[str, Where], origin: Mapping[str, str], file: str | None) -> str:
+    if src.producer not in where:
+        return origin[src.producer]
+    place = str(_located(where[src.producer], file)) if (where[src.producer].line or where[src.producer].node) else ""
+    return f"'{src}'" + (f" ({place})" if place else "")
 
 
-def _run(steps: list[Primitive], inputs: tuple[tuple, ...], checks: Checks) -> tuple[list[tuple], Dim, Dim, Dim]:
-    """Infer each step in turn; sum its parameters and MACs."""
+def _run(steps: list[Primitive], inputs: tuple[tuple, ...], checks: Checks
+         ) -> tuple[list[tuple], tuple[tuple, ...], Dim, Dim, Dim]:
+    """Infer each step in turn (each reads the outputs of the one before); sum its parameters
+    and MACs. Returns the first output of each step, the layer's outputs, and the sums."""
     cur = inputs
     shapes: list[tuple] = []
     trainable: Any = 0
@@ -343,88 +389,10 @@ def _run(steps: list[Primitive], inputs: tuple[tuple, ...], checks: Checks) -> t
         lo, hi = step.arity
         if len(cur) < lo or (hi is not None and len(cur) > hi):
             raise ArgumentError(f"takes {lo if lo == hi else f'{lo}+'} input(s), got {len(cur)}")
-        out = tuple(step.infer(cur, checks))
+        outs = tuple(tuple(o) for o in step.infer_all(cur, checks))
         t, f = step.params()
         trainable, frozen = trainable + t, frozen + f
-        macs = macs + step.macs(cur, out)
-        shapes.append(out)
-        cur = (out,)
-    return shapes, norm(trainable), norm(frozen), norm(macs)
-
-
-def _order(model: Model) -> tuple[list[Layer], dict[str, tuple[str, ...]]]:
-    """Each layer's sources, and a topological order that keeps file order where it can."""
-    layers = model.layers
-    names = {ly.name: i for i, ly in enumerate(layers)}
-    sources: dict[str, tuple[str, ...]] = {}
-    for i, ly in enumerate(layers):
-        if ly.inputs is None:
-            if i > 0:
-                sources[ly.name] = (layers[i - 1].name,)
-            elif len(model.inputs) == 1:
-                sources[ly.name] = (next(iter(model.inputs)),)
-            else:
-                raise ArgumentError(
-                    f"the first layer does not say which of the inputs {list(model.inputs)} it reads",
-                    fix=f"add inputs: {next(iter(model.inputs))} to layer '{ly.name}'",
-                    layer=ly.name,
-                    op=ly.op,
-                    line=ly.line,
-                    file=model.file,
-                )
-        else:
-            for s in ly.inputs:
-                if s not in names and s not in model.inputs:
-                    raise ArgumentError(
-                        f"unknown input '{s}'.{did_you_mean(s, list(names) + list(model.inputs))}".replace("..", "."),
-                        fix="name a model input or a layer: "
-                        + ", ".join(list(model.inputs) + [n for n in names if n != ly.name][:8])
-                        + (", ..." if len(names) > 9 else ""),
-                        layer=ly.name,
-                        op=ly.op,
-                        line=ly.key_lines.get("inputs", ly.line),
-                        file=model.file,
-                        key="inputs",
-                    )
-            sources[ly.name] = ly.inputs
-    # Kahn's algorithm, smallest file index first.
-    pending = {ly.name: sum(1 for s in sources[ly.name] if s in names) for ly in layers}
-    users: dict[str, list[int]] = {}
-    for i, ly in enumerate(layers):
-        for s in sources[ly.name]:
-            if s in names:
-                users.setdefault(s, []).append(i)
-    ready = [i for i, ly in enumerate(layers) if pending[ly.name] == 0]
-    heapq.heapify(ready)
-    order: list[Layer] = []
-    while ready:
-        i = heapq.heappop(ready)
-        order.append(layers[i])
-        for j in users.get(layers[i].name, []):
-            pending[layers[j].name] -= 1
-            if pending[layers[j].name] == 0:
-                heapq.heappush(ready, j)
-    if len(order) < len(layers):
-        stuck = [ly for ly in layers if pending[ly.name] > 0]
-        cycle = _find_cycle(stuck, sources, names)
-        first = layers[names[cycle[0]]]
-        raise ArgumentError(
-            "the layers form a cycle: " + " -> ".join(cycle + [cycle[0]]),
-            fix="a layer can only read model inputs and layers that do not depend on it",
-            layer=first.name,
-            op=first.op,
-            line=first.key_lines.get("inputs", first.line),
-            file=model.file,
-        )
-    return order, sources
-
-
-def _find_cycle(stuck: list[Layer], sources: Mapping[str, tuple[str, ...]], names: Mapping[str, int]) -> list[str]:
-    stuck_names = {ly.name for ly in stuck}
-    node = stuck[0].name
-    seen: list[str] = []
-    while node not in seen:
-        seen.append(node)
-        node = next(s for s in sources[node] if s in stuck_names)
-    cycle = seen[seen.index(node):]
-    return list(reversed(cycle))
+        macs = macs + step.macs(cur, outs[0])
+        shapes.append(outs[0])
+        cur = outs
+    return shapes, (cur if steps else inputs[:1]), norm(trainable), norm(frozen), norm(macs)

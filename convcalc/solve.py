@@ -3,7 +3,7 @@
 **Valid input sizes** (:func:`solve_sizes`). The plan is built with the input sizes symbolic;
 every constraint it collected (sizes >= 1, merges agree, no stride drops a remainder) is a
 predicate in the symbols, periodic in the strides beyond a threshold. Evaluating them exactly at
-every size (:mod:`convcalc.symbolic`) gives, per symbol, the smallest size that works, the
+every size (:mod:`convcalc.constraints`) gives, per symbol, the smallest size that works, the
 period and the residues: the original U-Net works for ``H = 188 + 16k`` (572 among them), and
 its output is then ``H - 184``.
 
@@ -20,9 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .dims import fmt_dim, free_symbols, subs
+from .dims import fmt_dim, free_symbols, norm, subs, symbol
 from .errors import ConvcalcError, UsageError, did_you_mean
-from .ir import AXIS_NAMES
+from .frontends import Window, lookup
+from .ir import AXIS_NAMES, layout
 from .model import Model
 from .plan import LayerPlan, Plan
 
@@ -33,7 +34,7 @@ class SizeSolution:
     output shapes there."""
 
     plan: Plan
-    symbols: Mapping[str, Any]  # name -> symbolic.Analysis
+    symbols: Mapping[str, Any]  # name -> constraints.Analysis
     rows: list[dict[str, Any]] = field(default_factory=list)
     on_valid: Mapping[str, list[str]] = field(default_factory=dict)
 
@@ -45,21 +46,15 @@ class SizeSolution:
             },
             "constraints": [t for texts in self.plan.constraint_summary.values() for t in texts],
             "constraints_by_kind": self.plan.constraint_summary,
-            "outputs": {ly.name: [fmt_dim(d) for d in ly.output_shape] for ly in outputs_of(self.plan)},
+            "outputs": {ly.name: [fmt_dim(d) for d in ly.output_shape] for ly in self.plan.outputs()},
             "outputs_on_valid_sizes": dict(self.on_valid),
             "first": self.rows,
         }
 
 
-def outputs_of(plan: Plan) -> list[LayerPlan]:
-    """The layers nothing else reads (the model's outputs)."""
-    read = {s for ly in plan.layers for s in ly.inputs}
-    return [ly for ly in plan.layers if ly.name not in read] or [plan.layers[-1]]
-
-
 def solve_sizes(model: Model, sets: Mapping[str, int] | None = None, count: int = 8) -> SizeSolution:
     """Per free symbol: the smallest valid and exact size, the period and the residues."""
-    from .symbolic import solve
+    from .constraints import solve  # sympy and numpy: a solve is symbolic
 
     sets = dict(sets or {})
     plan = model.plan_symbolic(**sets)
@@ -74,10 +69,10 @@ def solve_sizes(model: Model, sets: Mapping[str, int] | None = None, count: int 
     rows = []
     for i in range(min(len(v) for v in columns.values())):
         point = {n: columns[n][i] for n in names}
-        outs = {ly.name: [subs(d, point) for d in ly.output_shape] for ly in outputs_of(plan)}
+        outs = {ly.name: [subs(d, point) for d in ly.output_shape] for ly in plan.outputs()}
         rows.append({**point, "outputs": {k: [int(d) if isinstance(d, int) else fmt_dim(d) for d in v]
                                           for k, v in outs.items()}})
-    on_valid = {ly.name: [_on_valid(d, found) for d in ly.output_shape] for ly in outputs_of(plan)}
+    on_valid = {ly.name: [_on_valid(d, found) for d in ly.output_shape] for ly in plan.outputs()}
     return SizeSolution(plan, found, rows, on_valid)
 
 
@@ -97,62 +92,12 @@ def _on_valid(d: Any, found: Mapping[str, Any]) -> str:
     slope = (ys[1] - ys[0]) / (xs[1] - xs[0])
     if slope != int(slope) or any(y != ys[0] + slope * (x - xs[0]) for x, y in zip(xs, ys)):
         return fmt_dim(d)
-    from .dims import norm, symbol
-
     return fmt_dim(norm(int(slope) * symbol(name) + (ys[0] - int(slope) * xs[0])))
 
 
 # --------------------------------------------------------------------------- layer arguments
 
 KERNELS, STRIDES, PADS, DILATIONS, EXTRAS = range(1, 8), range(1, 5), range(0, 4), range(1, 4), range(0, 4)
-
-
-@dataclass(frozen=True)
-class Family:
-    """How one framework spells the window arguments of one kind of layer."""
-
-    kernel: str
-    stride: str
-    padding: str | None  # per-axis integer padding
-    modes: tuple[Any, ...] = ()  # whole-layer padding modes (Keras 'same', ONNX auto_pad)
-    mode_key: str | None = None
-    dilation: str | None = None
-    extra: str | None = None  # output_padding
-    extra_none: bool = False  # Keras: output_padding may also be None
-    ceil: str | None = None
-
-
-def family_of(framework: str, op: str) -> Family | None:
-    base = op.rsplit(".", 1)[-1]
-    if framework == "pytorch":
-        if base.startswith("ConvTranspose"):
-            return Family("kernel_size", "stride", "padding", dilation="dilation", extra="output_padding")
-        if base.startswith("Conv"):
-            return Family("kernel_size", "stride", "padding", modes=("same",), mode_key="padding", dilation="dilation")
-        if base.startswith("MaxPool"):
-            return Family("kernel_size", "stride", "padding", dilation="dilation", ceil="ceil_mode")
-        if base.startswith("AvgPool"):
-            return Family("kernel_size", "stride", "padding", ceil="ceil_mode")
-    if framework in ("keras", "tf.keras"):
-        if "Transpose" in base:
-            return Family("kernel_size", "strides", None, modes=("valid", "same"), mode_key="padding",
-                          dilation="dilation_rate", extra="output_padding", extra_none=True)
-        if base.startswith(("Conv", "DepthwiseConv", "SeparableConv")):
-            modes = ("valid", "same", "causal") if base == "Conv1D" else ("valid", "same")
-            return Family("kernel_size", "strides", None, modes=modes, mode_key="padding", dilation="dilation_rate")
-        if base.startswith(("MaxPooling", "AveragePooling", "MaxPool", "AvgPool")):
-            return Family("pool_size", "strides", None, modes=("valid", "same"), mode_key="padding")
-    if framework == "onnx":
-        modes = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
-        if base == "ConvTranspose":
-            return Family("kernel_shape", "strides", "pads", modes=modes, mode_key="auto_pad", dilation="dilations",
-                          extra="output_padding")
-        if base == "Conv":
-            return Family("kernel_shape", "strides", "pads", modes=modes, mode_key="auto_pad", dilation="dilations")
-        if base in ("MaxPool", "AveragePool"):
-            return Family("kernel_shape", "strides", "pads", modes=modes, mode_key="auto_pad",
-                          dilation="dilations" if base == "MaxPool" else None, ceil="ceil_mode")
-    return None
 
 
 def _per_axis(value: Any, rank: int, default: int) -> list[Any]:
@@ -200,15 +145,13 @@ def axis_index(name: str, rank: int) -> int:
 def parameter_options(model: Model, layer_name: str, axis_name: str, target: int,
                       sets: Mapping[str, int] | None = None) -> LayerOptions:
     """Every argument combination (small ranges) that makes ``layer_name`` give ``target``."""
-    from .ir import layout
-
     plan = model.plan(**dict(sets or {}))
     names = [ly.name for ly in plan.layers]
     if layer_name not in names:
         raise UsageError(f"no layer named {layer_name!r}.{did_you_mean(layer_name, names)}".replace("..", "."))
     layer = plan.layer(layer_name)
     spec = next(ly for ly in model.layers if ly.name == layer_name)
-    family = family_of(model.framework, spec.op)
+    family = lookup(model.registry, spec.op).window
     if family is None:
         raise UsageError(f"solving for arguments covers convolutions and pooling; '{layer_name}' is a {spec.op}")
     step = layer.steps[0]
@@ -274,7 +217,7 @@ def parameter_options(model: Model, layer_name: str, axis_name: str, target: int
                 args.pop("pads", None)
         if model.framework == "onnx" and "pads" in args and args.get("auto_pad", "NOTSET") != "NOTSET":
             continue
-        shown = {k: args.get(k) for k in _searched(family)}
+        shown = {k: args.get(k) for k in family.searched}
         key = repr(sorted((k, repr(v)) for k, v in shown.items()))
         if key in seen:
             continue
@@ -288,17 +231,10 @@ def parameter_options(model: Model, layer_name: str, axis_name: str, target: int
         if out[ax] == target:
             options.append(Option(shown, tuple(out)))
     options.sort(key=lambda o: _simplicity(o, family, axis))
-    return LayerOptions(layer, axis, target, _searched(family), options)
+    return LayerOptions(layer, axis, target, family.searched, options)
 
 
-def _searched(f: Family) -> list[str]:
-    keys = [f.kernel, f.stride]
-    keys += [k for k in (f.padding, f.mode_key) if k and k not in keys]
-    keys += [k for k in (f.dilation, f.extra, f.ceil) if k]
-    return keys
-
-
-def _simplicity(o: Option, f: Family, axis: int) -> tuple:
+def _simplicity(o: Option, f: Window, axis: int) -> tuple:
     def at(key: str | None, default: int = 0) -> int:
         if not key:
             return default

@@ -1,7 +1,7 @@
 """Sweeps: a model's totals over a range of one input size, from its closed forms.
 
 The plan is built once with the swept symbol(s) free; its totals (params, MACs, FLOPs,
-activation bytes) are compiled to exact int64 numpy functions (:func:`convcalc.symbolic.
+activation bytes) are compiled to exact int64 numpy functions (:func:`convcalc.algebra.
 compile_int`) and evaluated over the whole range at once — a 100,000-point sweep takes a fraction
 of a second. Each point also says whether the sizes are valid (every size >= 1, merges agree)
 and exact (no stride drops a remainder).
@@ -22,12 +22,13 @@ from typing import Any
 
 import numpy as np
 
+from .algebra import compile_condition, compile_int
 from .dims import free_symbols
-from .errors import UsageError
+from .errors import UsageError, unknown_symbol_error
+from .figures import RATIO_KEYS
 from .model import Model
 from .plan import Plan
 
-TOTALS = ("params", "macs", "flops", "activation_bytes")
 MAX_POINTS = 10_000_000
 
 
@@ -70,14 +71,12 @@ def parse_sweep(spec: str) -> tuple[list[str], range]:
 
 
 def sweep(model: Model, names: Sequence[str], values: range, sets: Mapping[str, int] | None = None) -> SweepResult:
-    from .symbolic import compile_condition, compile_int
-
+    """Every total of ``model`` at each value of ``values`` for the symbols ``names`` (swept
+    together), from one symbolic plan; ``sets`` fixes other symbols."""
     sets = dict(sets or {})
     known = model.symbol_names()
     for n in names:
         if n not in known:
-            from .model import unknown_symbol_error
-
             raise unknown_symbol_error(n, known)
     plan = model.plan_symbolic(*names, **sets)
     left = set().union(*(free_symbols(d) for s in plan.inputs.values() for d in s)) - set(names)
@@ -88,7 +87,7 @@ def sweep(model: Model, names: Sequence[str], values: range, sets: Mapping[str, 
     xs = np.arange(values.start, values.stop, values.step, dtype=np.int64)
     env = {n: xs for n in names}
     totals = {}
-    for key in TOTALS:
+    for key in RATIO_KEYS:
         out = compile_int(getattr(plan.totals, key))(**env)
         totals[key] = np.broadcast_to(np.asarray(out), xs.shape).astype(np.int64)
     valid = np.ones(xs.shape, dtype=bool)
@@ -100,60 +99,3 @@ def sweep(model: Model, names: Sequence[str], values: range, sets: Mapping[str, 
         else:
             valid &= holds
     return SweepResult(tuple(names), xs, totals, valid, exact, plan)
-
-
-def render_sweep(result: SweepResult, fmt: str) -> str:
-    import json
-
-    if fmt == "json":
-        return json.dumps(result.to_dict())
-    header = [",".join(result.names), *TOTALS, "valid", "exact"]
-    columns = [result.values, *(result.totals[k] for k in TOTALS), result.valid, result.exact]
-    if fmt == "csv":
-        lines = [",".join(header)]
-        lines += [",".join(str(int(v)) if not isinstance(v, (bool, np.bool_)) else str(bool(v)).lower() for v in row)
-                  for row in zip(*(c.tolist() for c in columns))]
-        lines.append("# MACs: multiply-accumulates of convolutions and dense layers (transposed by input positions); "
-                     "FLOPs = 2 x MACs; activation_bytes: every layer output, batch included")
-        return "\n".join(lines) + "\n"
-    from tabulate import tabulate
-
-    rows = [[f"{int(v):,}" if not isinstance(v, (bool, np.bool_)) else ("yes" if v else "no") for v in row]
-            for row in zip(*(c.tolist() for c in columns))]
-    table = tabulate(rows, header, tablefmt="simple" if fmt == "text" else "github", disable_numparse=True,
-                     colalign=["right"] * len(header))
-    return (table + "\n\nMACs: multiply-accumulates of convolutions and dense layers (transposed convolutions by input "
-            "positions); bias, normalisation, activations, pooling excluded. FLOPs = 2 x MACs. valid: every size >= 1 "
-            "and merges agree; exact: no stride drops a remainder.\n")
-
-
-def plot_sweep(result: SweepResult, path: str) -> None:
-    """MACs and activation memory against the swept size (needs matplotlib: pip install
-    'convcalc[plot]')."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError("--plot needs matplotlib", fix="pip install 'convcalc[plot]'") from None
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    x = result.values
-    ok = result.valid
-    top.plot(x[ok], result.totals["macs"][ok] / 1e9, color="tab:blue")
-    top.set_ylabel("GMACs")
-    top.set_title(f"{result.plan.name or 'model'}: cost against {', '.join(result.names)}")
-    bottom.plot(x[ok], result.totals["activation_bytes"][ok] / 2**20, color="tab:orange")
-    bottom.set_ylabel("activations (MiB)")
-    bottom.set_xlabel(", ".join(result.names))
-    exact = ok & result.exact
-    if exact.any() and not exact.all():
-        top.scatter(x[exact], result.totals["macs"][exact] / 1e9, s=8, color="tab:green", label="exact sizes")
-        top.legend()
-    for ax in (top, bottom):
-        ax.grid(alpha=0.3)
-    fig.text(0.01, 0.01, "MACs: conv + dense multiply-accumulates (transposed by input positions); FLOPs = 2 x MACs",
-             fontsize=7)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -13,8 +13,8 @@ import pytest
 
 import convcalc
 from convcalc.cli import cli
-from convcalc.compare import compare, ratio_text
-from convcalc.report import FORMATS
+from convcalc.compare import compare
+from convcalc.report import FORMATS, ratio_text
 
 from .conftest import EXAMPLES
 

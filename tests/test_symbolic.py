@@ -17,7 +17,8 @@ from convcalc.dims import ceildiv, floordiv, fmt_dim, parse_dim, subs, symbol
 from convcalc.errors import ModelError
 from convcalc.solve import parameter_options, solve_sizes
 from convcalc.sweep import sweep
-from convcalc.symbolic import SYMPY_LOCALS, compile_int, describe
+from convcalc.algebra import SYMPY_LOCALS, compile_int
+from convcalc.constraints import describe
 
 from .conftest import EXAMPLES
 
@@ -93,7 +94,7 @@ def test_symbolic_plan_substituted_equals_concrete_plan(model, h, w, n):
 
 
 def _holds(c, point) -> bool:
-    from convcalc.symbolic import compile_condition
+    from convcalc.algebra import compile_condition
 
     return bool(compile_condition(c.lhs, c.op, c.rhs)(**{k: np.array([v]) for k, v in point.items()})[0])
 

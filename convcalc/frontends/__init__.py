@@ -8,7 +8,7 @@ framework the op really belongs to.
 from __future__ import annotations
 
 from ..errors import ArgumentError, did_you_mean
-from ._base import Call, OpDef, Registry
+from ._base import Call, OpDef, Registry, Window, is_hidden
 from .keras import KERAS, TF_KERAS
 from .onnx import REG as ONNX
 from .pytorch import REG as PYTORCH
@@ -51,4 +51,4 @@ def lookup(registry: Registry, op: str) -> OpDef:
     )
 
 
-__all__ = ["FRAMEWORKS", "Call", "OpDef", "Registry", "framework_registry", "lookup"]
+__all__ = ["FRAMEWORKS", "Call", "OpDef", "Registry", "Window", "framework_registry", "is_hidden", "lookup"]

@@ -13,6 +13,7 @@ received. Unknown argument names are rejected before the builder runs, with "did
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,51 @@ REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
 ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
 
 
+# Arguments every layer of a framework accepts for bookkeeping (placement, names, initial values,
+# Keras' trainable flag): accepted on any op that declares them, but not listed per op by
+# `convcalc ops` or in the "X takes: ..." fix of an unknown argument.
+HIDDEN_ARGS = frozenset({
+    "device", "dtype", "name", "autocast", "input_shape", "input_dim", "batch_size", "dynamic", "trainable",
+    "activity_regularizer", "lora_rank", "lora_alpha", "quantization_config",
+})
+HIDDEN_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+
+
+def is_hidden(arg: str) -> bool:
+    """Whether ``arg`` is a bookkeeping argument (see :data:`HIDDEN_ARGS`).
+
+    >>> is_hidden("kernel_initializer"), is_hidden("trainable"), is_hidden("inplace")
+    (True, True, False)
+    """
+    return arg in HIDDEN_ARGS or arg.endswith(HIDDEN_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Window:
+    """How one op spells its window arguments, for ``convcalc solve --layer`` (which searches
+    them): per-axis integer ``padding`` and/or whole-layer padding ``modes`` under ``mode_key``
+    (Keras ``padding: same``, ONNX ``auto_pad``), ``dilation``, ``extra`` (output_padding; with
+    ``extra_none`` it may also be left out, as Keras' ``None``) and ``ceil`` (ceil_mode)."""
+
+    kernel: str
+    stride: str
+    padding: str | None = None
+    modes: tuple[Any, ...] = ()
+    mode_key: str | None = None
+    dilation: str | None = None
+    extra: str | None = None
+    extra_none: bool = False
+    ceil: str | None = None
+
+    @property
+    def searched(self) -> list[str]:
+        """The argument names solve varies, in the order its table shows them."""
+        keys = [self.kernel, self.stride]
+        keys += [k for k in (self.padding, self.mode_key) if k and k not in keys]
+        keys += [k for k in (self.dilation, self.extra, self.ceil) if k]
+        return keys
+
+
 def keys(*names: str, default: Any = None) -> dict[str, Any]:
     """An argument table where every name has the same default (for ignored arguments)."""
     return {n: default for n in names}
@@ -33,7 +79,12 @@ def keys(*names: str, default: Any = None) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class OpDef:
-    """One framework op: its accepted arguments (name -> default) and its builder."""
+    """One framework op: its accepted arguments (name -> default, :data:`REQUIRED`), how many
+    inputs it takes, its builder, the fix it words for its own errors, and its window arguments.
+
+    :meth:`bind` checks a layer against the definition (arity, unknown arguments) and gives the
+    :class:`Call` the builder reads.
+    """
 
     name: str
     framework: str
@@ -42,16 +93,69 @@ class OpDef:
     inputs: tuple[int, int | None] = (1, 1)
     fix: Callable[[ConvcalcError, Call], str | None] | None = None
     rank: int | None = None  # for the ops registered as 1D/2D/3D families
+    window: Window | None = None
+
+    @property
+    def listed_args(self) -> list[str]:
+        """The arguments shown for this op (bookkeeping ones left out, see :func:`is_hidden`)."""
+        return [k for k in self.args if not is_hidden(k)]
+
+    def bind(
+        self,
+        layer: str,
+        op_as_written: str,
+        args: Mapping[str, Any],
+        inputs: tuple[Shape, ...],
+        *,
+        sources: Iterable[str] = (),
+        env: Mapping[str, int] | None = None,
+        key_lines: Mapping[str, int] | None = None,
+        known_symbols: set[str] | None = None,
+    ) -> Call:
+        """Check the number of inputs and the argument names, and give the builder's :class:`Call`.
+
+        ``op_as_written`` is the op's name as the user spelled it (an alias such as
+        ``nn.Conv2d`` included), for the messages; ``sources`` the names of the inputs.
+        """
+        lines = key_lines or {}
+        lo, hi = self.inputs
+        if len(inputs) < lo or (hi is not None and len(inputs) > hi):
+            want = f"{lo}" if lo == hi else (f"at least {lo}" if hi is None else f"{lo} to {hi}")
+            raise ArgumentError(
+                f"{op_as_written} takes {want} input{'s' if want != '1' else ''}, got {len(inputs)} "
+                f"({', '.join(repr(s) for s in sources)})",
+                fix="list its sources with inputs: [a, b]" if lo > 1 else "give it one source with inputs: name",
+                line=lines.get("inputs"),
+            )
+        for key in args:
+            if key not in self.args:
+                raise ArgumentError(
+                    f"{op_as_written} has no argument '{key}'.{did_you_mean(key, self.args)}".replace("..", "."),
+                    fix=f"{op_as_written} takes: " + ", ".join(self.listed_args),
+                    key=key,
+                    line=lines.get(key),
+                )
+        return Call(self, layer, args, inputs, env, key_lines, known_symbols)
+
+
+def _same_count(args: Mapping[str, Any], trainable: Dim, non_trainable: Dim) -> tuple[Dim, Dim]:
+    return trainable, non_trainable
 
 
 @dataclass
 class Registry:
-    """The ops of one framework."""
+    """The ops of one framework, and the framework's parameter convention.
+
+    ``param_convention(args, trainable, non_trainable)`` turns the counts of a layer's primitives
+    into the framework's own count for a layer written with ``args`` (Keras: ``trainable: false``
+    makes every parameter non-trainable); by default the counts stand.
+    """
 
     framework: str
     display: str
     ops: dict[str, OpDef] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    param_convention: Callable[[Mapping[str, Any], Dim, Dim], tuple[Dim, Dim]] = _same_count
 
     def op(
         self,
@@ -60,13 +164,14 @@ class Registry:
         inputs: tuple[int, int | None] = (1, 1),
         fix: Callable[[ConvcalcError, Call], str | None] | None = None,
         ranks: Iterable[int] | None = None,
+        window: Window | None = None,
     ) -> Callable[[Callable[[Call], list[Primitive]]], Callable[[Call], list[Primitive]]]:
         """Register ``build`` under ``names``; with ``ranks``, name i gets rank ranks[i]."""
         rank_list = list(ranks) if ranks is not None else [None] * len(names)
 
         def register(build: Callable[[Call], list[Primitive]]) -> Callable[[Call], list[Primitive]]:
             for name, rank in zip(names, rank_list):
-                self.ops[name] = OpDef(name, self.framework, build, dict(args), inputs, fix, rank)
+                self.ops[name] = OpDef(name, self.framework, build, dict(args), inputs, fix, rank, window)
             return build
 
         return register
@@ -83,9 +188,9 @@ class Registry:
         return None
 
     def copy(self, framework: str, display: str) -> Registry:
-        reg = Registry(framework, display)
+        reg = Registry(framework, display, param_convention=self.param_convention)
         for name, od in self.ops.items():
-            reg.ops[name] = OpDef(od.name, framework, od.build, od.args, od.inputs, od.fix, od.rank)
+            reg.ops[name] = dataclasses.replace(od, framework=framework)
         reg.aliases = dict(self.aliases)
         return reg
 

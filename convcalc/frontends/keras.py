@@ -19,10 +19,12 @@ layer built with ``trainable: false`` has only non-trainable parameters.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from .. import formulas as F
-from ..dims import fmt_dim, fmt_shape, is_concrete, norm, prod
+from ..dims import Dim, fmt_dim, fmt_shape, is_concrete, norm, prod
 from ..errors import ConvcalcError, ShapeError, did_you_mean
 from ..ir import (
     Activation,
@@ -46,10 +48,25 @@ from ..ir import (
     axis_name,
     layout,
 )
-from ._base import REQUIRED, Call, Registry, crop_to_builder, keys, per_sample_conv_builder
+from ._base import REQUIRED, Call, Registry, Window, crop_to_builder, keys, per_sample_conv_builder
 from ._base import channels_last as layout_of
 
-KERAS = Registry("keras", "Keras 3")
+
+def frozen_layer(args: Mapping[str, Any], trainable: Dim, non_trainable: Dim) -> tuple[Dim, Dim]:
+    """Keras' count: a layer built with ``trainable=False`` has only non-trainable weights."""
+    if args.get("trainable") is False:
+        return 0, norm(trainable + non_trainable)
+    return trainable, non_trainable
+
+
+KERAS = Registry("keras", "Keras 3", param_convention=frozen_layer)
+
+# Window arguments as solve --layer searches them (Keras spells padding as a mode only).
+CONV_WINDOW = Window("kernel_size", "strides", modes=("valid", "same"), mode_key="padding", dilation="dilation_rate")
+CONV1D_WINDOW = dataclasses.replace(CONV_WINDOW, modes=("valid", "same", "causal"))
+CONV_T_WINDOW = Window("kernel_size", "strides", modes=("valid", "same"), mode_key="padding", dilation="dilation_rate",
+                       extra="output_padding", extra_none=True)
+POOL_WINDOW = Window("pool_size", "strides", modes=("valid", "same"), mode_key="padding")
 
 BASE = keys("name", "dtype", "autocast", "activity_regularizer", "input_shape", "input_dim", "batch_size", "dynamic")
 BASE["trainable"] = True
@@ -174,7 +191,8 @@ def finish(call: Call, steps: list[Primitive]) -> list[Primitive]:
 # --------------------------------------------------------------------------- convolutions
 
 
-@KERAS.op("Conv1D", "Conv2D", "Conv3D", args=CONV_KEYS, fix=_conv_fix, ranks=(1, 2, 3))
+@KERAS.op("Conv1D", args=CONV_KEYS, fix=_conv_fix, ranks=(1,), window=CONV1D_WINDOW)
+@KERAS.op("Conv2D", "Conv3D", args=CONV_KEYS, fix=_conv_fix, ranks=(2, 3), window=CONV_WINDOW)
 def conv(call: Call) -> list[Primitive]:
     """``Conv{1,2,3}D`` (§1.2): valid ``floor((L-k_eff)/s)+1``, same ``ceil(L/s)`` with the TF
     split (odd extra at the end), causal (Conv1D) ``d*(k-1)`` zeros in front."""
@@ -218,7 +236,8 @@ CONV_T_KEYS = {k: v for k, v in CONV_KEYS.items() if k not in ("groups", "lora_r
 CONV_T_KEYS["output_padding"] = None
 
 
-@KERAS.op("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", args=CONV_T_KEYS, ranks=(1, 2, 3))
+@KERAS.op("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", args=CONV_T_KEYS, ranks=(1, 2, 3),
+          window=CONV_T_WINDOW)
 def conv_transpose(call: Call) -> list[Primitive]:
     """``Conv{1,2,3}DTranspose`` (§2.2). ``output_padding=None`` is not ``0``:
 
@@ -291,7 +310,7 @@ DW_KEYS = {
 }
 
 
-@KERAS.op("DepthwiseConv1D", "DepthwiseConv2D", args=DW_KEYS, fix=_conv_fix, ranks=(1, 2))
+@KERAS.op("DepthwiseConv1D", "DepthwiseConv2D", args=DW_KEYS, fix=_conv_fix, ranks=(1, 2), window=CONV_WINDOW)
 def depthwise(call: Call) -> list[Primitive]:
     """``DepthwiseConv{1,2}D`` (§5): ``prod(k)*C*m`` weights + ``C*m`` biases; a grouped conv
     with ``groups = C``."""
@@ -320,7 +339,7 @@ SEP_KEYS = {
 }
 
 
-@KERAS.op("SeparableConv1D", "SeparableConv2D", args=SEP_KEYS, fix=_conv_fix, ranks=(1, 2))
+@KERAS.op("SeparableConv1D", "SeparableConv2D", args=SEP_KEYS, fix=_conv_fix, ranks=(1, 2), window=CONV_WINDOW)
 def separable(call: Call) -> list[Primitive]:
     """``SeparableConv{1,2}D`` (§5, trap 14): a depthwise conv (no bias) then a 1x1 pointwise
     conv with the single bias: ``prod(k)*C*m + C*m*filters + filters``."""
@@ -360,13 +379,15 @@ def _pool(call: Call, mode: str) -> list[Primitive]:
                  count_include_pad=False, channels_last=last)]
 
 
-@KERAS.op("MaxPooling1D", "MaxPooling2D", "MaxPooling3D", args=POOL_KEYS, fix=_conv_fix, ranks=(1, 2, 3))
+@KERAS.op("MaxPooling1D", "MaxPooling2D", "MaxPooling3D", args=POOL_KEYS, fix=_conv_fix, ranks=(1, 2, 3),
+          window=POOL_WINDOW)
 def max_pool(call: Call) -> list[Primitive]:
     """``MaxPooling{1,2,3}D`` (§3.3): strides default to pool_size; valid or same; no ceil mode."""
     return _pool(call, "max")
 
 
-@KERAS.op("AveragePooling1D", "AveragePooling2D", "AveragePooling3D", args=POOL_KEYS, fix=_conv_fix, ranks=(1, 2, 3))
+@KERAS.op("AveragePooling1D", "AveragePooling2D", "AveragePooling3D", args=POOL_KEYS, fix=_conv_fix,
+          ranks=(1, 2, 3), window=POOL_WINDOW)
 def avg_pool(call: Call) -> list[Primitive]:
     """``AveragePooling{1,2,3}D`` (§3.3): 'same' excludes the padding from each average."""
     return _pool(call, "avg")
@@ -804,7 +825,7 @@ def _tf_registry() -> Registry:
         args = {k: v for k, v in od.args.items()
                 if k not in KERAS3_ONLY_ARGS and f"{k}@{name}" not in KERAS3_ONLY_ARGS}
         args.update(TF_ONLY_ARGS.get(name, {}))
-        reg.ops[name] = type(od)(od.name, od.framework, od.build, args, od.inputs, od.fix, od.rank)
+        reg.ops[name] = dataclasses.replace(od, args=args)
     return reg
 
 

@@ -36,7 +36,7 @@ from ..ir import (
     Resize,
     axis_name,
 )
-from ._base import REQUIRED, Call, Registry, crop_to_builder, per_sample_conv_builder
+from ._base import REQUIRED, Call, Registry, Window, crop_to_builder, per_sample_conv_builder
 
 REG = Registry("onnx", "ONNX")
 
@@ -121,7 +121,11 @@ CONV_ATTRS = {"out_channels": REQUIRED, "kernel_shape": REQUIRED, "strides": Non
               "auto_pad": "NOTSET", "dilations": None, "group": 1, "bias": True}
 
 
-@REG.op("Conv", args=CONV_ATTRS, fix=_conv_fix)
+AUTO_PAD = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
+
+
+@REG.op("Conv", args=CONV_ATTRS, fix=_conv_fix,
+        window=Window("kernel_shape", "strides", "pads", modes=AUTO_PAD, mode_key="auto_pad", dilation="dilations"))
 def conv(call: Call) -> list[Primitive]:
     """``Conv`` (§1.3): explicit ``pads`` (begins then ends), or ``auto_pad`` SAME_UPPER (= TF
     same) / SAME_LOWER (odd extra first) / VALID. Weight ``(M, C/group, k...)``."""
@@ -137,7 +141,9 @@ def conv(call: Call) -> list[Primitive]:
                  groups=group, bias=call.flag("bias"))]
 
 
-@REG.op("ConvTranspose", args={**CONV_ATTRS, "output_padding": None, "output_shape": None}, fix=_conv_fix)
+@REG.op("ConvTranspose", args={**CONV_ATTRS, "output_padding": None, "output_shape": None}, fix=_conv_fix,
+        window=Window("kernel_shape", "strides", "pads", modes=AUTO_PAD, mode_key="auto_pad", dilation="dilations",
+                      extra="output_padding"))
 def conv_transpose(call: Call) -> list[Primitive]:
     """``ConvTranspose`` (§2.3): ``O = s*(L-1) + output_padding + k_eff - pad_begin - pad_end``.
 
@@ -214,14 +220,17 @@ def _pool(call: Call, mode: str) -> list[Primitive]:
                  ceil_mode=_int_flag(call, "ceil_mode"), count_include_pad=include)]
 
 
-@REG.op("MaxPool", args={**POOL_ATTRS, "storage_order": 0}, fix=_conv_fix)
+@REG.op("MaxPool", args={**POOL_ATTRS, "storage_order": 0}, fix=_conv_fix,
+        window=Window("kernel_shape", "strides", "pads", modes=AUTO_PAD, mode_key="auto_pad", dilation="dilations",
+                      ceil="ceil_mode"))
 def max_pool(call: Call) -> list[Primitive]:
     """``MaxPool`` (§3.2): ``strides`` default to 1, not to the kernel (trap 4); ``ceil_mode``
     with the start-inside rule."""
     return _pool(call, "max")
 
 
-@REG.op("AveragePool", args={**POOL_ATTRS, "count_include_pad": 0}, fix=_conv_fix)
+@REG.op("AveragePool", args={**POOL_ATTRS, "count_include_pad": 0}, fix=_conv_fix,
+        window=Window("kernel_shape", "strides", "pads", modes=AUTO_PAD, mode_key="auto_pad", ceil="ceil_mode"))
 def average_pool(call: Call) -> list[Primitive]:
     """``AveragePool`` (§3.2): as MaxPool; ``dilations`` since opset 19."""
     return _pool(call, "avg")

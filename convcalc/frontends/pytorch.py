@@ -34,7 +34,7 @@ from ..ir import (
     Resize,
     axis_name,
 )
-from ._base import REQUIRED, Call, Registry, crop_to_builder, keys, per_sample_conv_builder, require_ndim
+from ._base import REQUIRED, Call, Registry, Window, crop_to_builder, keys, per_sample_conv_builder, require_ndim
 
 REG = Registry("pytorch", "PyTorch")
 DEVICE = keys("device", "dtype")
@@ -95,7 +95,8 @@ def _batched(call: Call, fn: str) -> None:
         )
 
 
-@REG.op("Conv1d", "Conv2d", "Conv3d", args=CONV_ARGS, fix=_conv_fix, ranks=(1, 2, 3))
+@REG.op("Conv1d", "Conv2d", "Conv3d", args=CONV_ARGS, fix=_conv_fix, ranks=(1, 2, 3),
+        window=Window("kernel_size", "stride", "padding", modes=("same",), mode_key="padding", dilation="dilation"))
 def conv(call: Call) -> list[Primitive]:
     """``nn.Conv{1,2,3}d`` (§1.1): padding int/tuple (both sides), ``'valid'``, or ``'same'``
     (stride 1 only; odd extra at the end); ``padding_mode`` never changes the shape."""
@@ -157,7 +158,8 @@ def conv(call: Call) -> list[Primitive]:
 CONV_T_ARGS = {**CONV_ARGS, "output_padding": 0, "output_size": None}
 
 
-@REG.op("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", args=CONV_T_ARGS, ranks=(1, 2, 3))
+@REG.op("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", args=CONV_T_ARGS, ranks=(1, 2, 3),
+        window=Window("kernel_size", "stride", "padding", dilation="dilation", extra="output_padding"))
 def conv_transpose(call: Call) -> list[Primitive]:
     """``nn.ConvTranspose{1,2,3}d`` (§2.1): ``O = (L-1)*s - 2p + d*(k-1) + output_padding + 1``.
 
@@ -247,6 +249,7 @@ def conv_transpose(call: Call) -> list[Primitive]:
 # --------------------------------------------------------------------------- pooling
 
 MAXPOOL_ARGS = {"kernel_size": REQUIRED, "stride": None, "padding": 0, "dilation": 1, "return_indices": False, "ceil_mode": False}
+AVGPOOL_WINDOW = Window("kernel_size", "stride", "padding", ceil="ceil_mode")
 AVGPOOL_ARGS = {"kernel_size": REQUIRED, "stride": None, "padding": 0, "ceil_mode": False, "count_include_pad": True}
 
 
@@ -287,15 +290,17 @@ def _pool_fix(error: ConvcalcError, call: Call) -> str | None:
     return None
 
 
-@REG.op("MaxPool1d", "MaxPool2d", "MaxPool3d", args=MAXPOOL_ARGS, fix=_pool_fix, ranks=(1, 2, 3))
+@REG.op("MaxPool1d", "MaxPool2d", "MaxPool3d", args=MAXPOOL_ARGS, fix=_pool_fix, ranks=(1, 2, 3),
+        window=Window("kernel_size", "stride", "padding", dilation="dilation", ceil="ceil_mode"))
 def max_pool(call: Call) -> list[Primitive]:
     """``nn.MaxPool{1,2,3}d`` (§3.1): stride defaults to kernel_size; ``ceil_mode`` with the
     start-inside rule; padding at most ``kernel_size // 2``."""
     return _pool(call, "max")
 
 
-@REG.op("AvgPool1d", args=AVGPOOL_ARGS, fix=_pool_fix, ranks=(1,))
-@REG.op("AvgPool2d", "AvgPool3d", args={**AVGPOOL_ARGS, "divisor_override": None}, fix=_pool_fix, ranks=(2, 3))
+@REG.op("AvgPool1d", args=AVGPOOL_ARGS, fix=_pool_fix, ranks=(1,), window=AVGPOOL_WINDOW)
+@REG.op("AvgPool2d", "AvgPool3d", args={**AVGPOOL_ARGS, "divisor_override": None}, fix=_pool_fix, ranks=(2, 3),
+        window=AVGPOOL_WINDOW)
 def avg_pool(call: Call) -> list[Primitive]:
     """``nn.AvgPool{1,2,3}d`` (§3.1): as max pooling, without dilation."""
     return _pool(call, "avg")

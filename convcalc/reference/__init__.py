@@ -57,12 +57,14 @@ from .pool import adaptive_pool, global_pool, pool
 
 @dataclass(frozen=True)
 class Executed:
-    """What running one op gave: the output array, the multiply-adds performed, and the weights
-    it allocated by name (``params`` counts their elements, trainable and non-trainable alike)."""
+    """What running one op gave: the output array (``outputs``: all of them, for an op with
+    several), the multiply-adds performed, and the weights it allocated by name (``params``
+    counts their elements, trainable and non-trainable alike)."""
 
     output: np.ndarray
     macs: int
     weights: Mapping[str, np.ndarray]
+    outputs: tuple[np.ndarray, ...] = ()
 
     @property
     def params(self) -> int:
@@ -114,7 +116,8 @@ def run(
         raise ExecutionError(f"the reference executor has no op {kind!r}")
     allocator = Weights(rng, weights)
     output, macs = OPS[kind](fields, inputs, allocator)
-    return Executed(np.asarray(output), int(macs), dict(allocator.allocated))
+    outputs = tuple(np.asarray(o) for o in output) if isinstance(output, (list, tuple)) else (np.asarray(output),)
+    return Executed(outputs[0], int(macs), dict(allocator.allocated), outputs)
 
 
 __all__ = ["OPS", "Executed", "ExecutionError", "run"]

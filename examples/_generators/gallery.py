@@ -154,7 +154,8 @@ def answer_conv1d_on_images() -> str:
 
 
 def answer_conv3d_vs_conv2d() -> str:
-    from convcalc.compare import compare, ratio_text
+    from convcalc.compare import compare
+    from convcalc.report import ratio_text
 
     c = compare({"conv3d": _plan("examples/conv3d_vs_conv2d.yaml", "conv3d"),
                  "conv2d": _plan("examples/conv3d_vs_conv2d.yaml", "conv2d_time_as_channels")})

@@ -1,0 +1,133 @@
+"""Reports: what convcalc prints, in every format.
+
+Rendering goes in two steps (style.md R14): :mod:`~convcalc.report.tables` builds the values
+of each report as plain data (a :class:`~convcalc.report.tables.Document` of tables and
+notes), and :mod:`~convcalc.report.render` writes a document in one format. The counting
+conventions every report states are in :mod:`~convcalc.report.conventions`, human units and
+ratios in :mod:`~convcalc.report.units`, the sweep's plot in :mod:`~convcalc.report.plot`.
+
+This package is an edge of convcalc (it imports ``tabulate``, ``matplotlib``); the planner
+never imports it. Importing it registers :func:`render_plan` as the renderer behind
+:meth:`convcalc.plan.Plan.table`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..dims import fmt_dim, fmt_shape
+from ..plan import RENDERERS, Plan
+from .conventions import MACS, constraint_lines, conventions
+from .plot import plot_sweep
+from .render import FORMATS, render, table_text
+from .tables import CHECK_NOTE, SWEEP_NOTE, Table, check_table, compare_document, plan_document, sweep_table
+from .units import human_bytes, human_count, ratio_text
+
+
+def render_plan(plan: Plan, fmt: str = "text") -> str:
+    """The plan as ``fmt``: a table followed by totals, constraints and conventions."""
+    if fmt == "json":
+        return plan.to_json()
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    return render(plan_document(plan, fmt), fmt)
+
+
+RENDERERS["plan"] = render_plan
+
+
+def render_compare(comparison: Any, fmt: str = "text", layers: bool = False) -> str:
+    """Variants side by side: one column each, ratios to the baseline beside the figures."""
+    if fmt == "json":
+        return json.dumps(comparison.to_dict(), indent=2)
+    return render(compare_document(comparison, fmt, layers), fmt)
+
+
+def render_check(report: Any) -> str:
+    """The per-layer table with a verdict, and a summary line."""
+    agree = sum(ly.ok for ly in report.layers)
+    summary = (f"{agree} of {len(report.layers)} layers agree with the reference executor "
+               f"(seed {report.seed}, {report.seconds:.2f} s); '=' means executed equals predicted.")
+    return f"{table_text(check_table(report), 'text')}\n\n{summary}\n{CHECK_NOTE}\n"
+
+
+def render_solution(sol: Any) -> str:
+    """`convcalc solve MODEL`: valid sizes per symbol, the constraints, the first valid sizes."""
+    plan = sol.plan
+    lines = [f"{plan.name or plan.file or 'model'}: valid input sizes (every size >= 1, merges agree, no stride or "
+             "pooling drops a remainder)", ""]
+    rows = []
+    for name, a in sol.symbols.items():
+        sizes = a.values(4)
+        pattern = f"{name} = {a.first} + {a.modulus}k" if a.first is not None and len(a.residues) == 1 else ""
+        rows.append([name, a.first if a.first is not None else "none", a.modulus,
+                     ", ".join(str(r) for r in a.residues), ", ".join(str(v) for v in sizes) + ", ...", pattern])
+    lines.append(table_text(Table(["symbol", "smallest", "period", "residues", "sizes", ""], rows, None), "text"))
+    lines.append("")
+    lines += constraint_lines(plan)
+    for layer, dims in sol.on_valid.items():
+        general = [fmt_dim(d) for d in plan.layer(layer).output_shape]
+        shown = "(" + ", ".join(dims) + ")"
+        lines.append(f"output '{layer}' on valid sizes: {shown}"
+                     + ("" if dims == general else f"  (for any size: ({', '.join(general)}))"))
+    if sol.rows:
+        names = list(sol.symbols)
+        outs = list(sol.rows[0]["outputs"])
+        table = [[r[n] for n in names] + ["(" + ", ".join(str(d) for d in r["outputs"][o]) + ")" for o in outs]
+                 for r in sol.rows]
+        lines += ["", table_text(Table(names + outs, table, None), "text")]
+    return "\n".join(lines) + "\n"
+
+
+def render_options(opts: Any, framework: str) -> str:
+    """`convcalc solve MODEL --layer NAME --output H=100`: the argument combinations that work."""
+    ly = opts.layer
+    head = (f"layer '{ly.name}' ({ly.op}), input {fmt_shape(ly.input_shapes[0])}: {len(opts.options)} argument "
+            f"combinations give {opts.target} on spatial axis {opts.axis} under {framework} rules, simplest first")
+    if not opts.options:
+        return head + "\n(none in kernel 1-7, stride 1-4, padding 0-3, dilation 1-3, output_padding 0-3)\n"
+
+    def cell(v: Any) -> str:
+        if isinstance(v, (list, tuple)):
+            v = v[opts.axis] if len(v) > opts.axis and framework != "onnx" else v
+        return "-" if v is None else str(v)
+
+    rows = [[cell(o.args.get(k)) for k in opts.searched] + [fmt_shape(o.output)] for o in opts.options]
+    table = table_text(Table(opts.searched + ["output"], rows, None), "text")
+    note = ("values are for that axis; the other axes keep the layer's own arguments. Ranges searched: kernel 1-7, "
+            "stride 1-4, padding 0-3, dilation 1-3, output_padding 0-3.")
+    return f"{head}\n\n{table}\n\n{note}\n"
+
+
+def render_sweep(result: Any, fmt: str) -> str:
+    """A sweep's totals per size: text or markdown table, CSV, or JSON."""
+    if fmt == "json":
+        return json.dumps(result.to_dict())
+    table = sweep_table(result)
+    if fmt == "csv":
+        keys = table.header[1:-2]
+        columns = [result.values.tolist(), *(result.totals[k].tolist() for k in keys), result.valid.tolist(),
+                   result.exact.tolist()]
+        lines = [",".join(table.header)]
+        lines += [",".join(str(int(v)) if not isinstance(v, bool) else str(v).lower() for v in row)
+                  for row in zip(*columns)]
+        lines.append("# " + MACS + " activation_bytes: every layer output, batch included.")
+        return "\n".join(lines) + "\n"
+    return table_text(table, "text" if fmt == "text" else "github") + "\n\n" + SWEEP_NOTE + "\n"
+
+
+__all__ = [
+    "FORMATS",
+    "conventions",
+    "human_bytes",
+    "human_count",
+    "plot_sweep",
+    "ratio_text",
+    "render_check",
+    "render_compare",
+    "render_options",
+    "render_plan",
+    "render_solution",
+    "render_sweep",
+]
