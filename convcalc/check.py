@@ -98,7 +98,7 @@ def plain_fields(step: Primitive, inputs: list[np.ndarray]) -> dict[str, Any]:
     """A step as the executor's plain data: concrete ints, explicit pads for 'same' policies."""
     fields = dataclasses.asdict(step)
     if isinstance(step, (Conv, Pool)) and isinstance(step.padding, str):
-        fields["padding"] = step.pads(tuple(inputs[0].shape))
+        fields["padding"] = step.explicit_padding(tuple(inputs[0].shape))
     return _plain(fields)
 
 

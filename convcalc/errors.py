@@ -19,6 +19,54 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
+
+
+class Reason(str, Enum):
+    """Why a shape does not work: the machine-readable code of a :class:`ShapeError`.
+
+    A frontend words its fix from the reason and the error's ``data`` (in its own vocabulary:
+    ``padding: same`` for Keras, ``padding=2`` for PyTorch). A reason compares equal to its
+    value (``Reason.EMPTY_OUTPUT == "empty_output"``). The ``data`` each reason carries (keys
+    that may be absent when unknown):
+
+    - ``EMPTY_OUTPUT``: an output size would be < 1. Convolutions and pooling: ``axis`` (name),
+      ``axis_index``, ``input`` (the unpadded size), ``max_kernel`` (the largest kernel that
+      fits), ``kernel`` and ``dilation`` (convolutions).
+    - ``CHANNELS``: ``expected``, ``got`` — a channel count that does not match.
+    - ``REFLECT_PAD``: ``axis``, ``pad``, ``input`` — reflect padding must be smaller than the input.
+    - ``CONCAT``: ``axis``, ``sizes`` (the two sizes that differ).
+    - ``MERGE``: ``axis`` (``None`` when the numbers of axes differ).
+    - every other reason carries no data: ``RANK`` (number of axes), ``AXIS`` (an axis out of
+      range), ``GROUPS``, ``CIRCULAR_PAD``, ``CROP_TO``, ``FEATURES``, ``INSTANCE_NORM``,
+      ``KERNEL_TOO_LARGE``, ``LAYOUT`` (a layout the framework cannot run), ``NORMALIZED_SHAPE``,
+      ``OUTPUT_SIZE`` (a requested output size out of reach), ``PADDING`` (a padding spec of the
+      wrong length), ``PERMUTE``, ``PIXEL_SHUFFLE``, ``RESHAPE``.
+    """
+
+    AXIS = "axis"
+    CHANNELS = "channels"
+    CIRCULAR_PAD = "circular_pad"
+    CONCAT = "concat"
+    CROP_TO = "crop_to"
+    EMPTY_OUTPUT = "empty_output"
+    FEATURES = "features"
+    GROUPS = "groups"
+    INSTANCE_NORM = "instance_norm"
+    KERNEL_TOO_LARGE = "kernel_too_large"
+    LAYOUT = "layout"
+    MERGE = "merge"
+    NORMALIZED_SHAPE = "normalized_shape"
+    OUTPUT_SIZE = "output_size"
+    PADDING = "padding"
+    PERMUTE = "permute"
+    PIXEL_SHUFFLE = "pixel_shuffle"
+    RANK = "rank"
+    REFLECT_PAD = "reflect_pad"
+    RESHAPE = "reshape"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -73,7 +121,7 @@ class ConvcalcError(Exception):
         layer: str | None = None,
         op: str | None = None,
         key: str | None = None,
-        reason: str | None = None,
+        reason: Reason | str | None = None,
         data: dict | None = None,
     ) -> None:
         super().__init__(message)
@@ -143,7 +191,13 @@ class ArgumentError(ModelError):
 
 
 class ShapeError(ModelError):
-    """Shapes do not work out: an empty output, a kernel larger than its input, a mismatch."""
+    """Shapes do not work out: an empty output, a kernel larger than its input, a mismatch.
+
+    Every shape error says why with a :class:`Reason` (a test scans the sources for one).
+    """
+
+    def __init__(self, message: str, *, reason: Reason, **fields: object) -> None:
+        super().__init__(message, reason=reason, **fields)  # type: ignore[arg-type]
 
 
 class UsageError(ConvcalcError):

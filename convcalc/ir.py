@@ -37,7 +37,7 @@ from .dims import (
     norm,
     prod,
 )
-from .errors import ShapeError
+from .errors import Reason, ShapeError
 
 Pads = tuple[tuple[Dim, Dim], ...]
 Padding = Union[Pads, str]  # explicit (begin, end) per spatial axis, or "same_upper"/"same_lower"
@@ -143,7 +143,7 @@ def layout(shape: Shape, rank: int, channels_last: bool, what: str) -> Layout:
     if n < rank + 1:
         raise ShapeError(
             f"needs an input with at least {rank + 1} axes ({rank} spatial + channels), got {n}-D {fmt_shape(shape)}",
-            reason="rank",
+            reason=Reason.RANK,
         )
     if channels_last:
         return Layout(tuple(range(n - rank - 1)), n - 1, tuple(range(n - rank - 1, n - 1)))
@@ -206,7 +206,7 @@ class Conv(Primitive):
     channels_last: bool = False
     padding_mode: str = "zeros"
 
-    def pads(self, x: Shape) -> Pads:
+    def explicit_padding(self, x: Shape) -> Pads:
         """Explicit (begin, end) pads for input ``x`` (resolving a ``same_*`` policy)."""
         if isinstance(self.padding, str):
             lay = layout(x, self.rank, self.channels_last, "conv")
@@ -222,7 +222,7 @@ class Conv(Primitive):
             self.in_channels,
             lambda: ShapeError(
                 f"expects {fmt_dim(self.in_channels)} input channels, but the input {fmt_shape(x)} has {fmt_dim(c)}",
-                reason="channels",
+                reason=Reason.CHANNELS,
                 data={"expected": self.in_channels, "got": c},
             ),
             kind="valid",
@@ -231,7 +231,7 @@ class Conv(Primitive):
             c,
             self.groups,
             lambda: ShapeError(
-                f"input channels ({fmt_dim(c)}) are not divisible by groups ({self.groups})", reason="groups"
+                f"input channels ({fmt_dim(c)}) are not divisible by groups ({self.groups})", reason=Reason.GROUPS
             ),
         )
         checks.require_divisible(
@@ -239,7 +239,7 @@ class Conv(Primitive):
             self.groups,
             lambda: ShapeError(
                 f"output channels ({fmt_dim(self.out_channels)}) are not divisible by groups ({self.groups})",
-                reason="groups",
+                reason=Reason.GROUPS,
             ),
         )
         out: dict[int, Dim] = {lay.channel_axis: self.out_channels}
@@ -261,7 +261,7 @@ class Conv(Primitive):
                     f"output would be empty ({name} = {fmt_dim(o)}): the kernel spans {k_eff} but the padded "
                     f"input is {fmt_dim(norm(L + pb + pe))}",
                     details=F.CONV_OUT.explain(f"{name}_out", o, L=L, pb=pb, pe=pe, d=d, k=k, s=s),
-                    reason="empty_output",
+                    reason=Reason.EMPTY_OUTPUT,
                     data={"axis": name, "axis_index": i, "input": L, "max_kernel": max_k, "kernel": k, "dilation": d},
                 )
 
@@ -278,7 +278,7 @@ class Conv(Primitive):
                     norm(p + 1),
                     lambda p=p: ShapeError(
                         f"reflect padding {fmt_dim(p)} must be smaller than the input size {name} = {fmt_dim(L)}",
-                        reason="reflect_pad",
+                        reason=Reason.REFLECT_PAD,
                         data={"axis": name, "pad": p, "input": L},
                     ),
                 )
@@ -290,7 +290,7 @@ class Conv(Primitive):
                     lambda p=p: ShapeError(
                         f"circular padding {fmt_dim(p)} wraps around more than once: the input is "
                         f"{name} = {fmt_dim(L)}",
-                        reason="circular_pad",
+                        reason=Reason.CIRCULAR_PAD,
                     ),
                 )
 
@@ -308,8 +308,8 @@ class Conv(Primitive):
 class ConvTranspose(Primitive):
     """N-d transposed convolution (§2).
 
-    ``pads`` are cropped from the full scatter output ``(L-1)*s + k_eff`` at the begin/end of
-    each axis, and ``output_padding`` zeros are added at the end.
+    ``crops`` (the framework's padding) are cut from the full scatter output ``(L-1)*s + k_eff``
+    at the begin/end of each axis, and ``output_padding`` zeros are added at the end.
     """
 
     kind: ClassVar[str] = "conv_transpose"
@@ -319,7 +319,7 @@ class ConvTranspose(Primitive):
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
-    pads: Pads
+    crops: Pads
     output_padding: tuple[Dim, ...]
     groups: int = 1
     bias: bool = True
@@ -334,18 +334,18 @@ class ConvTranspose(Primitive):
             self.in_channels,
             lambda: ShapeError(
                 f"expects {fmt_dim(self.in_channels)} input channels, but the input {fmt_shape(x)} has {fmt_dim(c)}",
-                reason="channels",
+                reason=Reason.CHANNELS,
             ),
             kind="valid",
         )
         checks.require_divisible(
-            c, self.groups, lambda: ShapeError(f"input channels ({fmt_dim(c)}) are not divisible by groups ({self.groups})")
+            c, self.groups, lambda: ShapeError(f"input channels ({fmt_dim(c)}) are not divisible by groups ({self.groups})", reason=Reason.GROUPS)
         )
         out: dict[int, Dim] = {lay.channel_axis: self.out_channels}
         for i, ax in enumerate(lay.spatial_axes):
             L = x[ax]
             k, s, d = self.kernel[i], self.stride[i], self.dilation[i]
-            (pb, pe), a = self.pads[i], self.output_padding[i]
+            (pb, pe), a = self.crops[i], self.output_padding[i]
             o = F.conv_transpose_out(L, k, s, pb, pe, d, a)
             name = axis_name(self.rank, i)
             checks.require_ge(
@@ -355,7 +355,7 @@ class ConvTranspose(Primitive):
                     f"output would be empty ({name} = {fmt_dim(o)}): the padding crops more than the "
                     f"transposed convolution produces",
                     details=F.CONV_TRANSPOSE_OUT.explain(f"{name}_out", o, L=L, s=s, pb=pb, pe=pe, d=d, k=k, a=a),
-                    reason="empty_output",
+                    reason=Reason.EMPTY_OUTPUT,
                 ),
             )
             out[ax] = o
@@ -392,7 +392,8 @@ class Pool(Primitive):
     count_include_pad: bool = True
     channels_last: bool = False
 
-    def pads(self, x: Shape) -> Pads:
+    def explicit_padding(self, x: Shape) -> Pads:
+        """Explicit (begin, end) pads for input ``x`` (resolving a ``same_*`` policy)."""
         if isinstance(self.padding, str):
             lay = layout(x, self.rank, self.channels_last, "pool")
             return _same_pad_pairs(x, lay, self.kernel, self.stride, self.dilation, self.padding)
@@ -422,7 +423,7 @@ class Pool(Primitive):
                     f"output would be empty ({name} = {fmt_dim(o)}): the pooling window spans {k_eff} but the "
                     f"padded input is {fmt_dim(norm(L + pb + pe))}",
                     details=formula.explain(f"{name}_out", o, L=L, pb=pb, pe=pe, d=d, k=k, s=s),
-                    reason="empty_output",
+                    reason=Reason.EMPTY_OUTPUT,
                     data={"axis": name, "axis_index": i, "input": L, "max_kernel": floordiv(L + pb + pe - 1, d) + 1},
                 )
 
@@ -481,17 +482,17 @@ class Pad(Primitive):
     """
 
     kind: ClassVar[str] = "pad"
-    pads: Pads
+    widths: Pads  # (begin, end) per axis; negative widths crop
     mode: str = "constant"
     value: float = 0.0
     limits: bool = True  # PyTorch's reflect < L and circular <= L; ONNX states none
 
     def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
         x = inputs[0]
-        if len(self.pads) != len(x):
-            raise ShapeError(f"padding has {len(self.pads)} axes, the input {fmt_shape(x)} has {len(x)}")
+        if len(self.widths) != len(x):
+            raise ShapeError(f"padding has {len(self.widths)} axes, the input {fmt_shape(x)} has {len(x)}", reason=Reason.RANK)
         out = []
-        for i, (L, (pb, pe)) in enumerate(zip(x, self.pads)):
+        for i, (L, (pb, pe)) in enumerate(zip(x, self.widths)):
             o = norm(L + pb + pe)
             if self.limits and self.mode == "reflect" and (pb != 0 or pe != 0):
                 for p in (pb, pe):
@@ -501,7 +502,7 @@ class Pad(Primitive):
                         lambda p=p, L=L, i=i: ShapeError(
                             f"reflect padding {fmt_dim(p)} must be smaller than the input size {fmt_dim(L)} "
                             f"(axis {i} of {fmt_shape(x)})",
-                            reason="reflect_pad",
+                            reason=Reason.REFLECT_PAD,
                         ),
                     )
             if self.limits and self.mode == "circular":
@@ -512,7 +513,7 @@ class Pad(Primitive):
                         lambda p=p, L=L, i=i: ShapeError(
                             f"circular padding {fmt_dim(p)} wraps around more than once: axis {i} of "
                             f"{fmt_shape(x)} has size {fmt_dim(L)}",
-                            reason="circular_pad",
+                            reason=Reason.CIRCULAR_PAD,
                         ),
                     )
             checks.require_ge(
@@ -520,7 +521,7 @@ class Pad(Primitive):
                 1,
                 lambda o=o, L=L, pb=pb, pe=pe, i=i: ShapeError(
                     f"axis {i} would be empty: {fmt_dim(L)} + {fmt_dim(pb)} + {fmt_dim(pe)} = {fmt_dim(o)}",
-                    reason="empty_output",
+                    reason=Reason.EMPTY_OUTPUT,
                 ),
             )
             out.append(o)
@@ -545,7 +546,7 @@ class Crop(Primitive):
                 lambda o=o, L=L, cb=cb, ce=ce, i=i: ShapeError(
                     f"cropping {fmt_dim(cb)} + {fmt_dim(ce)} leaves nothing of axis {i} (size {fmt_dim(L)}) "
                     f"of {fmt_shape(x)}",
-                    reason="empty_output",
+                    reason=Reason.EMPTY_OUTPUT,
                 ),
             )
             out.append(o)
@@ -581,7 +582,7 @@ class CropTo(Primitive):
                 lambda a=a, b=b, name=name: ShapeError(
                     f"cannot crop {name} = {fmt_dim(a)} of {fmt_shape(x)} to {fmt_dim(b)} of {fmt_shape(ref)}: it is "
                     "smaller",
-                    reason="crop_to",
+                    reason=Reason.CROP_TO,
                     fix="the first input is the one cropped; swap the inputs, or pad instead",
                 ),
                 kind="merge",
@@ -620,30 +621,17 @@ class PerSampleConv(Primitive):
     mode: str = "valid"
     channels_last: bool = True
 
-    def pads(self, kernel: Shape) -> Pads:
-        lk = layout(kernel, self.rank, self.channels_last, "per_sample_conv")
-        out = []
-        for ax in lk.spatial_axes:
-            k = kernel[ax]
-            if self.mode == "valid":
-                out.append((0, 0))
-            elif self.mode == "full":
-                out.append((norm(k - 1), norm(k - 1)))
-            else:
-                out.append((floordiv(k - 1, 2), norm(k - 1 - floordiv(k - 1, 2))))
-        return tuple(out)
-
     def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
         x, kern = inputs
         lx = layout(x, self.rank, self.channels_last, "per_sample_conv")
         lk = layout(kern, self.rank, self.channels_last, "per_sample_conv")
         if len(x) != len(kern):
             raise ShapeError(f"the signal {fmt_shape(x)} and the kernels {fmt_shape(kern)} need the same number of axes",
-                             reason="rank")
+                             reason=Reason.RANK)
         for what, a, b in (("samples (N)", x[0], kern[0]), ("channels (M)", x[lx.channel_axis], kern[lk.channel_axis])):
             checks.require_eq(a, b, lambda what=what, a=a, b=b: ShapeError(
                 f"the signal {fmt_shape(x)} and the kernels {fmt_shape(kern)} differ in {what}: {fmt_dim(a)} vs "
-                f"{fmt_dim(b)}", reason="merge"), kind="merge")
+                f"{fmt_dim(b)}", reason=Reason.MERGE), kind="merge")
         new: dict[int, Dim] = {}
         for i, (ax, ak) in enumerate(zip(lx.spatial_axes, lk.spatial_axes)):
             L, K = x[ax], kern[ak]
@@ -652,7 +640,7 @@ class PerSampleConv(Primitive):
                 checks.require_ge(L, K, lambda L=L, K=K, name=name: ShapeError(
                     f"'valid' needs the signal at least as long as the kernel, but {name} = {fmt_dim(L)} < "
                     f"{fmt_dim(K)}: L_out = L - K + 1 = {fmt_dim(norm(L - K + 1))}",
-                    reason="empty_output",
+                    reason=Reason.EMPTY_OUTPUT,
                     fix="mode: full (L + K - 1) or same (L), or longer signals"))
                 new[ax] = norm(L - K + 1)
             elif self.mode == "full":
@@ -696,7 +684,7 @@ class Resize(Primitive):
                     f"output would be empty ({name} = floor({fmt_dim(L)} * {self.scales[i]}) = {fmt_dim(o)})"  # type: ignore[index]
                     if self.scales is not None
                     else f"output size {name} = {fmt_dim(o)} must be at least 1",
-                    reason="empty_output",
+                    reason=Reason.EMPTY_OUTPUT,
                 ),
             )
             new[ax] = o
@@ -705,7 +693,7 @@ class Resize(Primitive):
 
 def _norm_axis(axis: int, ndim: int, what: str) -> int:
     if not -ndim <= axis < ndim:
-        raise ShapeError(f"{what} {axis} is out of range for a {ndim}-D input (valid: {-ndim} to {ndim - 1})", reason="axis")
+        raise ShapeError(f"{what} {axis} is out of range for a {ndim}-D input (valid: {-ndim} to {ndim - 1})", reason=Reason.AXIS)
     return axis % ndim
 
 
@@ -723,7 +711,7 @@ class Flatten(Primitive):
             return (1,)
         a, b = _norm_axis(self.start, len(x), "start axis"), _norm_axis(self.end, len(x), "end axis")
         if a > b:
-            raise ShapeError(f"flatten start axis {self.start} comes after end axis {self.end} for {fmt_shape(x)}")
+            raise ShapeError(f"flatten start axis {self.start} comes after end axis {self.end} for {fmt_shape(x)}", reason=Reason.AXIS)
         return tuple(x[:a]) + (prod(x[a : b + 1]),) + tuple(x[b + 1 :])
 
 
@@ -739,15 +727,15 @@ class Reshape(Primitive):
         total = prod(x)
         unknown = [i for i, d in enumerate(self.target) if is_concrete(d) and d == -1]
         if len(unknown) > 1:
-            raise ShapeError(f"the target shape {fmt_shape(self.target)} has more than one -1", reason="reshape")
+            raise ShapeError(f"the target shape {fmt_shape(self.target)} has more than one -1", reason=Reason.RESHAPE)
         for d in self.target:
             if is_concrete(d) and d < 1 and d != -1:
-                raise ShapeError(f"the target shape {fmt_shape(self.target)} has a non-positive size {d}", reason="reshape")
+                raise ShapeError(f"the target shape {fmt_shape(self.target)} has a non-positive size {d}", reason=Reason.RESHAPE)
         known = prod(d for d in self.target if not (is_concrete(d) and d == -1))
         mismatch = lambda: ShapeError(  # noqa: E731
             f"cannot reshape {fmt_shape(x)} ({fmt_dim(total)} elements) into {fmt_shape(self.target)}"
             + ("" if unknown else f" ({fmt_dim(known)} elements)"),
-            reason="reshape",
+            reason=Reason.RESHAPE,
         )
         if unknown:
             checks.require_divisible(total, known, mismatch)
@@ -769,7 +757,7 @@ class Permute(Primitive):
         perm = tuple(p % len(x) if -len(x) <= p < len(x) else p for p in self.perm)
         if sorted(perm) != list(range(len(x))):
             raise ShapeError(
-                f"{self.perm} is not a permutation of the {len(x)} axes of {fmt_shape(x)}", reason="permute"
+                f"{self.perm} is not a permutation of the {len(x)} axes of {fmt_shape(x)}", reason=Reason.PERMUTE
             )
         return tuple(x[p] for p in perm)
 
@@ -788,7 +776,7 @@ class Concat(Primitive):
             if len(other) != len(first):
                 raise ShapeError(
                     f"cannot concatenate {fmt_shape(first)} and {fmt_shape(other)}: different numbers of axes",
-                    reason="concat",
+                    reason=Reason.CONCAT,
                 )
         axis = _norm_axis(self.axis, len(first), "concatenation axis")
         for other in inputs[1:]:
@@ -801,7 +789,7 @@ class Concat(Primitive):
                     lambda a=a, b=b, i=i, other=other: ShapeError(
                         f"cannot concatenate {fmt_shape(first)} and {fmt_shape(other)} on axis {self.axis}: "
                         f"axis {i} differs ({fmt_dim(a)} vs {fmt_dim(b)})",
-                        reason="concat",
+                        reason=Reason.CONCAT,
                         data={"axis": i, "sizes": (a, b)},
                         fix=f"make axis {i} equal before concatenating: crop or pad one input (a difference of "
                         f"{fmt_dim(norm(a - b))}), or use 'same' padding in the layers that feed it",
@@ -834,7 +822,7 @@ class Elementwise(Primitive):
             where = "" if i is None else f": axis {i} differs ({fmt_dim(a[i])} vs {fmt_dim(b[i])})"
             return ShapeError(
                 f"cannot {self.op} shapes {fmt_shape(a)} and {fmt_shape(b)}{where}",
-                reason="merge",
+                reason=Reason.MERGE,
                 data={"axis": i},
                 fix="element-wise merges need equal shapes: crop, pad or resize one input to match the other",
             )
@@ -857,7 +845,7 @@ class Elementwise(Primitive):
                 checks.require_eq(x, y, lambda x=x, y=y: ShapeError(
                     f"cannot {self.op} shapes {fmt_shape(a)} and {fmt_shape(b)}: sizes {fmt_dim(x)} and {fmt_dim(y)} "
                     f"do not broadcast",
-                    reason="merge",
+                    reason=Reason.MERGE,
                     fix="sizes must be equal or 1 (aligned from the last axis): crop, pad or resize one input",
                 ))
                 out.append(x)
@@ -876,14 +864,14 @@ class Dense(Primitive):
     def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
         x = inputs[0]
         if not x:
-            raise ShapeError("needs an input with at least one axis", reason="rank")
+            raise ShapeError("needs an input with at least one axis", reason=Reason.RANK)
         checks.require_eq(
             x[-1],
             self.in_features,
             lambda: ShapeError(
                 f"expects {fmt_dim(self.in_features)} input features, but the input {fmt_shape(x)} has "
                 f"{fmt_dim(x[-1])} on its last axis",
-                reason="features",
+                reason=Reason.FEATURES,
             ),
             kind="valid",
         )
@@ -958,12 +946,13 @@ class PixelShuffle(Primitive):
     def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
         x = inputs[0]
         if len(x) < 3:
-            raise ShapeError(f"needs an input with at least 3 axes (C, H, W), got {fmt_shape(x)}", reason="rank")
+            raise ShapeError(f"needs an input with at least 3 axes (C, H, W), got {fmt_shape(x)}", reason=Reason.RANK)
         r = self.factor
         *lead, c, h, w = x
         if not self.inverse:
             checks.require_divisible(
-                c, r * r, lambda: ShapeError(f"channels ({fmt_dim(c)}) must be divisible by upscale_factor² = {r * r}")
+                c, r * r, lambda: ShapeError(f"channels ({fmt_dim(c)}) must be divisible by upscale_factor² = {r * r}",
+                                             reason=Reason.PIXEL_SHUFFLE)
             )
             return (*lead, norm(floordiv(c, r * r)), norm(h * r), norm(w * r))
         for name, size in (("height", h), ("width", w)):
@@ -971,7 +960,7 @@ class PixelShuffle(Primitive):
                 size,
                 r,
                 lambda name=name, size=size: ShapeError(
-                    f"{name} ({fmt_dim(size)}) must be divisible by downscale_factor = {r}"
+                    f"{name} ({fmt_dim(size)}) must be divisible by downscale_factor = {r}", reason=Reason.PIXEL_SHUFFLE
                 ),
             )
         return (*lead, norm(c * r * r), floordiv(h, r), floordiv(w, r))

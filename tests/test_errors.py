@@ -285,3 +285,23 @@ def test_every_error_names_place_layer_and_fix(runner, write_model):
         assert first.startswith(f"error: {path}:"), name
         assert "layer '" in first, name
         assert "\n  fix: " in err, name
+
+
+def test_every_shape_error_names_its_reason():
+    """A ShapeError without a Reason could not be worded by a frontend's fix (errors.Reason): scan
+    the sources for ShapeError(...) and call.fail(..., cls=ShapeError) without reason=."""
+    import ast
+    from pathlib import Path
+
+    missing = []
+    for path in sorted((Path(__file__).parent.parent / "convcalc").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            keywords = {k.arg for k in node.keywords}
+            shape_fail = name == "fail" and any(k.arg == "cls" and getattr(k.value, "id", "") == "ShapeError"
+                                                for k in node.keywords)
+            if (name == "ShapeError" or shape_fail) and "reason" not in keywords:
+                missing.append(f"{path.name}:{node.lineno}")
+    assert not missing, "ShapeError without a reason at " + ", ".join(missing)

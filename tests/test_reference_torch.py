@@ -108,7 +108,7 @@ def test_conv_transpose_values(data):
     w = tensor([g * cg, og, *k])
     b = tensor([g * og]) if bias else None
     fields = dict(rank=r, in_channels=g * cg, out_channels=g * og, kernel=k, stride=s, dilation=d,
-                  pads=[(v, v) for v in p], output_padding=a, groups=g, bias=bias, channels_last=False)
+                  crops=[(v, v) for v in p], output_padding=a, groups=g, bias=bias, channels_last=False)
     given_w = {"weight": w.numpy()} | ({"bias": b.numpy()} if bias else {})
     both_refuse_or_agree(
         lambda: run("conv_transpose", fields, [x.numpy()], RNG, given_w).output,
@@ -197,7 +197,7 @@ def test_pad_values(data):
     pads = [(0, 0)] * n
     for j in range(m):
         pads[n - 1 - j] = (flat[2 * j], flat[2 * j + 1])
-    fields = dict(pads=pads, mode=mode, value=0.5)
+    fields = dict(widths=pads, mode=mode, value=0.5)
     both_refuse_or_agree(
         lambda: run("pad", fields, [x.numpy()], RNG).output,
         lambda: F.pad(x, flat, mode=mode, value=0.5 if mode == "constant" else None),

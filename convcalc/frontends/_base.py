@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..dims import Dim, Shape, ast_names, dim_from_ast, fmt_shape, is_concrete, parse_dim_ast
-from ..errors import ArgumentError, ConvcalcError, ShapeError, did_you_mean
+from ..errors import ArgumentError, ConvcalcError, Reason, ShapeError, did_you_mean
 from ..ir import CropTo, PerSampleConv, Primitive
 
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
@@ -236,9 +236,12 @@ class Call:
         assert self.op.rank is not None, self.op.name
         return self.op.rank
 
-    def fail(self, key: str | None, message: str, fix: str | None = None, cls: type = ArgumentError) -> ConvcalcError:
-        """An error about argument ``key`` (its own line when the loader recorded it)."""
-        return cls(message, fix=fix, key=key, line=self.key_lines.get(key) if key else None)
+    def fail(self, key: str | None, message: str, fix: str | None = None, cls: type = ArgumentError,
+             reason: Reason | None = None) -> ConvcalcError:
+        """An error about argument ``key`` (its own line when the loader recorded it); a
+        :class:`ShapeError` (``cls``) needs its ``reason``."""
+        extra = {"reason": reason} if reason is not None else {}
+        return cls(message, fix=fix, key=key, line=self.key_lines.get(key) if key else None, **extra)
 
     def given(self, name: str) -> bool:
         """Whether the model file gave this argument (as opposed to its default)."""
@@ -363,7 +366,7 @@ class Call:
                 name,
                 f"{name}={axis} is out of range for the {ndim}-D input {fmt_shape(self.x)} "
                 f"(valid: {-ndim} to {ndim - 1})",
-                cls=ShapeError,
+                cls=ShapeError, reason=Reason.AXIS,
             )
         return axis % ndim
 
@@ -393,7 +396,7 @@ def require_ndim(call: Call, allowed: Iterable[int], what: str, fix: str | None 
     if n not in ok:
         want = " or ".join(f"{k}-D" for k in ok)
         raise ShapeError(
-            f"{call.op.name} expects a {want} input {what}, got {n}-D {fmt_shape(call.x)}", reason="rank", fix=fix
+            f"{call.op.name} expects a {want} input {what}, got {n}-D {fmt_shape(call.x)}", reason=Reason.RANK, fix=fix
         )
 
 
@@ -414,7 +417,7 @@ def crop_to_builder(channels_last_default: bool):
             raise ShapeError(
                 f"CropTo needs two inputs with the same number of axes (batch, channels, spatial...), got "
                 f"{fmt_shape(x)} and {fmt_shape(ref)}",
-                reason="rank",
+                reason=Reason.RANK,
             )
         return [CropTo(rank=len(x) - 2, channels_last=channels_last(call, channels_last_default))]
 
@@ -429,7 +432,7 @@ def per_sample_conv_builder(channels_last_default: bool):
     def build(call: Call) -> list[Primitive]:
         x, _ = call.inputs
         if len(x) < 3:
-            raise ShapeError(f"PerSampleConv needs (N, length..., channels) inputs, got {fmt_shape(x)}", reason="rank")
+            raise ShapeError(f"PerSampleConv needs (N, length..., channels) inputs, got {fmt_shape(x)}", reason=Reason.RANK)
         return [PerSampleConv(rank=len(x) - 2, mode=call.choice("mode", ["valid", "same", "full"]),
                               channels_last=channels_last(call, channels_last_default))]
 

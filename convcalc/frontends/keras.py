@@ -25,7 +25,7 @@ from typing import Any
 
 from .. import formulas as F
 from ..dims import Dim, fmt_dim, fmt_shape, is_concrete, norm, prod
-from ..errors import ConvcalcError, ShapeError, did_you_mean
+from ..errors import ConvcalcError, Reason, ShapeError, did_you_mean
 from ..ir import (
     Activation,
     AdaptivePool,
@@ -130,13 +130,13 @@ def require_rank(call: Call, rank: int, *, extra_batch_ok: bool = False) -> None
         raise ShapeError(
             f"Keras 3 {call.op.name} needs a {want}-D input {lay}, got {n}-D {fmt_shape(call.x)}; Keras 3 rejects "
             f"extra leading batch axes ('Kernel shape must have the same length as input'), which tf.keras accepts",
-            reason="rank",
+            reason=Reason.RANK,
             fix="use framework: tf.keras, wrap the layer in TimeDistributed, or Reshape to merge the leading axes",
         )
     kind = "min_ndim" if extra_batch_ok else "ndim"
     raise ShapeError(
         f"{call.op.name} expects {kind}={want}, found ndim={n}: the input {fmt_shape(call.x)} should be {lay}",
-        reason="rank",
+        reason=Reason.RANK,
     )
 
 
@@ -217,7 +217,7 @@ def conv(call: Call) -> list[Primitive]:
             f"wrong axes of {fmt_shape(call.x)} and the shapes disagree at run time ('Dimension ... in both shapes must "
             "be equal')",
             fix="use channels_last, strides 1, or Reshape the leading axes into the batch",
-            cls=ShapeError,
+            cls=ShapeError, reason=Reason.LAYOUT,
         )
     c = call.x[-1] if last else call.x[-r - 1]
     if is_concrete(c) and c % groups:
@@ -225,7 +225,7 @@ def conv(call: Call) -> list[Primitive]:
             "groups",
             f"The number of input channels must be evenly divisible by the number of groups. Received groups={groups}, "
             f"but the input has {c} channels (full input shape is {fmt_shape(call.x)})",
-            cls=ShapeError,
+            cls=ShapeError, reason=Reason.GROUPS,
         )
     step = Conv(rank=r, in_channels=c, out_channels=filters, kernel=k, stride=s, dilation=d, padding=padding,
                 groups=groups, bias=bias, channels_last=last)
@@ -279,7 +279,7 @@ def conv_transpose(call: Call) -> list[Primitive]:
     crops = [F.keras_conv_transpose_crops(k[i], s[i], d[i], mode, None if a is None else a[i]) for i in range(r)]
     step = ConvTranspose(
         rank=r, in_channels=c, out_channels=filters, kernel=k, stride=s, dilation=d,
-        pads=tuple((b, e) for b, e, _ in crops), output_padding=tuple(x for _, _, x in crops),
+        crops=tuple((b, e) for b, e, _ in crops), output_padding=tuple(x for _, _, x in crops),
         bias=bias, channels_last=last,
     )
     return finish(call, [step])
@@ -323,7 +323,7 @@ def depthwise(call: Call) -> list[Primitive]:
     last = channels_last(call)
     c = call.x[-1] if last else call.x[1]
     if not is_concrete(c):
-        raise call.fail(None, "depthwise convolution needs a concrete channel count", cls=ShapeError)
+        raise call.fail(None, "depthwise convolution needs a concrete channel count", cls=ShapeError, reason=Reason.CHANNELS)
     step = Conv(rank=r, in_channels=c, out_channels=norm(c * m), kernel=k, stride=s, dilation=d, padding=padding,
                 groups=c, bias=bias, channels_last=last)
     return finish(call, [step])
@@ -353,7 +353,7 @@ def separable(call: Call) -> list[Primitive]:
     last = channels_last(call)
     c = call.x[-1] if last else call.x[1]
     if not is_concrete(c):
-        raise call.fail(None, "separable convolution needs a concrete channel count", cls=ShapeError)
+        raise call.fail(None, "separable convolution needs a concrete channel count", cls=ShapeError, reason=Reason.CHANNELS)
     dw = Conv(rank=r, in_channels=c, out_channels=norm(c * m), kernel=k, stride=s, dilation=d, padding=padding,
               groups=c, bias=False, channels_last=last)
     pw = Conv(rank=r, in_channels=norm(c * m), out_channels=filters, kernel=(1,) * r, stride=(1,) * r,
@@ -525,7 +525,7 @@ def zero_padding(call: Call) -> list[Primitive]:
     pairs = _pairs(call, "padding", r)
     require_rank(call, r)
     last = channels_last(call)
-    return [Pad(pads=_full_pairs(call, r, pairs, last), mode="constant")]
+    return [Pad(widths=_full_pairs(call, r, pairs, last), mode="constant")]
 
 
 @KERAS.op("Cropping1D", args={"cropping": 1, **BASE}, ranks=(1,))
@@ -544,7 +544,7 @@ def cropping(call: Call) -> list[Primitive]:
             raise ShapeError(
                 f"cropping ({b}, {e}) leaves nothing of {axis_name(r, i)} = {L} in {fmt_shape(call.x)}; Keras "
                 f"requires the cropping to be smaller than the corresponding spatial dimension",
-                reason="empty_output",
+                reason=Reason.EMPTY_OUTPUT,
                 fix=f"crop at most {L - 1} in total along {axis_name(r, i)}",
             )
     return [Crop(crops=full)]
@@ -559,7 +559,7 @@ def flatten(call: Call) -> list[Primitive]:
     as Keras does, so the element order matches."""
     n = len(call.x)
     if n < 1:
-        raise ShapeError("Flatten needs an input with a batch axis", reason="rank")
+        raise ShapeError("Flatten needs an input with a batch axis", reason=Reason.RANK)
     if n == 1:
         return [Reshape(target=(call.x[0], 1))]
     steps: list[Primitive] = []
@@ -594,7 +594,7 @@ def permute(call: Call) -> list[Primitive]:
     if len(call.x) != len(dims) + 1:
         raise ShapeError(
             f"Permute(dims={_list(raw)}) expects ndim={len(dims) + 1}, found ndim={len(call.x)} {fmt_shape(call.x)}",
-            reason="rank",
+            reason=Reason.RANK,
         )
     return [Permute(perm=(0, *dims))]  # type: ignore[arg-type]
 
@@ -607,7 +607,7 @@ def _same_batch(call: Call) -> None:
     if len(batches) > 1:
         raise ShapeError(
             "Cannot merge tensors with different batch sizes: " + ", ".join(fmt_shape(s) for s in call.inputs),
-            reason="merge",
+            reason=Reason.MERGE,
         )
 
 
@@ -617,7 +617,7 @@ def concatenate(call: Call) -> list[Primitive]:
     axis = call.int("axis", min=None)
     for x in call.inputs:
         if not -len(x) <= axis < len(x):
-            raise call.fail("axis", f"axis={axis} is out of range for the input {fmt_shape(x)}", cls=ShapeError)
+            raise call.fail("axis", f"axis={axis} is out of range for the input {fmt_shape(x)}", cls=ShapeError, reason=Reason.AXIS)
     return [Concat(axis=axis)]
 
 
@@ -647,7 +647,7 @@ def dense(call: Call) -> list[Primitive]:
     """``Dense(units)`` on the last axis of an N-d input: ``in*units + units`` params (§5)."""
     units = call.dim("units")
     if len(call.x) < 2:
-        raise ShapeError(f"Dense expects min_ndim=2, found ndim={len(call.x)} {fmt_shape(call.x)}", reason="rank")
+        raise ShapeError(f"Dense expects min_ndim=2, found ndim={len(call.x)} {fmt_shape(call.x)}", reason=Reason.RANK)
     step = Dense(in_features=call.x[-1], out_features=units, bias=call.flag("use_bias"))
     return [step] + activation(call)
 
@@ -712,11 +712,11 @@ def group_norm(call: Call) -> list[Primitive]:
     if is_concrete(c):
         if g > c:
             raise call.fail(
-                "groups", f"Number of groups ({g}) cannot be more than the number of channels ({c})", cls=ShapeError
+                "groups", f"Number of groups ({g}) cannot be more than the number of channels ({c})", cls=ShapeError, reason=Reason.GROUPS
             )
         if c % g:
             raise call.fail(
-                "groups", f"Number of groups ({g}) must be a multiple of the number of channels ({c})", cls=ShapeError
+                "groups", f"Number of groups ({g}) must be a multiple of the number of channels ({c})", cls=ShapeError, reason=Reason.GROUPS
             )
     return [Norm(norm_kind="group", axes=(axis,), groups=g, scale=call.flag("scale"), center=call.flag("center"),
                  trainable=norm(c * _affine(call)),

@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import formulas as F
 from ..dims import Dim, fmt_shape, is_concrete, norm, prod
-from ..errors import ConvcalcError, ShapeError
+from ..errors import ConvcalcError, Reason, ShapeError
 from ..ir import (
     Activation,
     Concat,
@@ -48,7 +48,7 @@ def _spatial_rank(call: Call) -> int:
     if n < 3:
         raise ShapeError(
             f"{call.op.name} expects an input (N, C, D1, ..., Dn) with at least 3 axes, got {n}-D {fmt_shape(call.x)}",
-            reason="rank",
+            reason=Reason.RANK,
         )
     return n - 2
 
@@ -105,7 +105,7 @@ def _grouped_channels(call: Call) -> tuple[int, Dim, Dim]:
     m = call.dim("out_channels")
     c = call.x[1]
     if is_concrete(c) and c % group:
-        raise call.fail("group", f"input channels ({c}) must be divisible by group ({group})", cls=ShapeError)
+        raise call.fail("group", f"input channels ({c}) must be divisible by group ({group})", cls=ShapeError, reason=Reason.GROUPS)
     if is_concrete(m) and m % group:
         raise call.fail("group", f"out_channels ({m}) must be divisible by group ({group})")
     return group, c, m
@@ -184,7 +184,7 @@ def conv_transpose(call: Call) -> list[Primitive]:
                     "output_shape",
                     f"output_shape {list(raw)} is larger than this ConvTranspose can produce along {axis_name(r, i)} "
                     f"(at most {norm((spatial[i] - 1) * s[i] + a[i] + F.effective_kernel(k[i], d[i]))})",
-                    cls=ShapeError,
+                    cls=ShapeError, reason=Reason.OUTPUT_SIZE,
                 )
             from ..dims import floordiv
 
@@ -196,7 +196,7 @@ def conv_transpose(call: Call) -> list[Primitive]:
         pad_pairs = tuple(F.onnx_conv_transpose_same_pads(k[i], s[i], d[i], lower=auto == "SAME_LOWER") for i in range(r))
     else:
         pad_pairs = pads if pads is not None else ((0, 0),) * r
-    return [ConvTranspose(rank=r, in_channels=c, out_channels=m, kernel=k, stride=s, dilation=d, pads=pad_pairs,
+    return [ConvTranspose(rank=r, in_channels=c, out_channels=m, kernel=k, stride=s, dilation=d, crops=pad_pairs,
                           output_padding=a, groups=group, bias=call.flag("bias"))]
 
 
@@ -253,7 +253,7 @@ def batch_norm(call: Call) -> list[Primitive]:
     """``BatchNormalization``: initializers scale, B (counted trainable) and mean, var
     (counted non-trainable), ``C`` elements each."""
     if len(call.x) < 2:
-        raise ShapeError(f"BatchNormalization expects (N, C, ...), got {fmt_shape(call.x)}", reason="rank")
+        raise ShapeError(f"BatchNormalization expects (N, C, ...), got {fmt_shape(call.x)}", reason=Reason.RANK)
     c = call.x[1]
     return [Norm(norm_kind="batch", axes=(1,), moving_stats=True, trainable=norm(2 * c), non_trainable=norm(2 * c),
                  epsilon=call.number("epsilon"))]
@@ -308,7 +308,7 @@ def flatten(call: Call) -> list[Primitive]:
     n = len(call.x)
     axis = call.int("axis", min=None)
     if not -n <= axis <= n:
-        raise call.fail("axis", f"axis={axis} is out of range for {fmt_shape(call.x)} (valid: {-n} to {n})", cls=ShapeError)
+        raise call.fail("axis", f"axis={axis} is out of range for {fmt_shape(call.x)} (valid: {-n} to {n})", cls=ShapeError, reason=Reason.AXIS)
     if axis < 0:
         axis += n
     return [Reshape(target=(prod(call.x[:axis]), prod(call.x[axis:])))]
@@ -326,7 +326,7 @@ def reshape(call: Call) -> list[Primitive]:
         d = call.dim("shape", value=v, min=-1 if allow_zero else -1)
         if is_concrete(d) and d == 0 and not allow_zero:
             if i >= len(call.x):
-                raise call.fail("shape", f"shape[{i}] = 0 copies an input axis that {fmt_shape(call.x)} does not have", cls=ShapeError)
+                raise call.fail("shape", f"shape[{i}] = 0 copies an input axis that {fmt_shape(call.x)} does not have", cls=ShapeError, reason=Reason.RESHAPE)
             d = call.x[i]
         target.append(d)
     return [Reshape(target=tuple(target))]
@@ -339,7 +339,7 @@ def transpose(call: Call) -> list[Primitive]:
     raw = call.raw("perm")
     perm = tuple(range(n - 1, -1, -1)) if raw is None else tuple(call._to_int("perm", v) for v in raw)
     if sorted(perm) != list(range(n)):  # type: ignore[type-var]
-        raise call.fail("perm", f"perm {list(perm)} is not a permutation of the {n} axes of {fmt_shape(call.x)}", cls=ShapeError)
+        raise call.fail("perm", f"perm {list(perm)} is not a permutation of the {n} axes of {fmt_shape(call.x)}", cls=ShapeError, reason=Reason.PERMUTE)
     return [Permute(perm=perm)]  # type: ignore[arg-type]
 
 
@@ -359,7 +359,7 @@ def pad(call: Call) -> list[Primitive]:
     for j, ax in enumerate(axes):
         pairs[ax] = (v[j], v[j + len(axes)])  # type: ignore[assignment]
     canonical = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}[mode]
-    return [Pad(pads=tuple(pairs), mode=canonical, value=call.number("constant_value"), limits=False)]
+    return [Pad(widths=tuple(pairs), mode=canonical, value=call.number("constant_value"), limits=False)]
 
 
 RESIZE_ATTRS = {"scales": None, "sizes": None, "mode": "nearest", "coordinate_transformation_mode": "half_pixel",
@@ -401,7 +401,7 @@ def gemm(call: Call) -> list[Primitive]:
     """``Gemm``: ``Y = alpha * A' @ B' + beta * C`` with A 2-D; B (``K x out_features``) and C are
     the weights."""
     if len(call.x) != 2:
-        raise ShapeError(f"Gemm expects a 2-D input A, got {fmt_shape(call.x)}", reason="rank")
+        raise ShapeError(f"Gemm expects a 2-D input A, got {fmt_shape(call.x)}", reason=Reason.RANK)
     steps: list[Primitive] = []
     k = call.x[1]
     if _int_flag(call, "transA"):

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import formulas as F
 from ..dims import Dim, fmt_dim, fmt_shape, is_concrete, norm, prod
-from ..errors import ConvcalcError, ShapeError
+from ..errors import ConvcalcError, Reason, ShapeError
 from ..ir import (
     Activation,
     AdaptivePool,
@@ -50,7 +50,7 @@ def _check_channels(call: Call, key: str, c: Dim, what: str = "channels") -> Dim
             key,
             f"{key}={given}, but the input {fmt_shape(call.x)} has {c} {what}",
             fix=f"{key}: {c}, or leave {key} out to infer it",
-            cls=ShapeError,
+            cls=ShapeError, reason=Reason.CHANNELS,
         )
     return given
 
@@ -91,7 +91,7 @@ def _batched(call: Call, fn: str) -> None:
         raise ShapeError(
             f"expects a {r + 1}-D (unbatched) or {r + 2}-D (batched) input, got {n}-D {fmt_shape(call.x)} "
             f"(PyTorch: 'Expected {r + 1}D (unbatched) or {r + 2}D (batched) input to {fn}')",
-            reason="rank",
+            reason=Reason.RANK,
         )
 
 
@@ -136,7 +136,7 @@ def conv(call: Call) -> list[Primitive]:
             "groups",
             f"the input has {c} channels, which groups={groups} does not divide",
             fix=f"groups must divide {c}",
-            cls=ShapeError,
+            cls=ShapeError, reason=Reason.GROUPS,
         )
     cin = _check_channels(call, "in_channels", c)
     return [
@@ -217,7 +217,7 @@ def conv_transpose(call: Call) -> list[Primitive]:
                     f"from [{', '.join(lo)}] to [{', '.join(hi)}] (for an input of {fmt_shape(spatial)})",
                     fix="an output_size in that range (it sets output_padding = output_size - minimum), or change "
                     "stride/padding",
-                    cls=ShapeError,
+                    cls=ShapeError, reason=Reason.OUTPUT_SIZE,
                 )
             a_list.append(extra)
         a = tuple(a_list)  # type: ignore[assignment]
@@ -238,7 +238,7 @@ def conv_transpose(call: Call) -> list[Primitive]:
             kernel=k,
             stride=s,
             dilation=d,
-            pads=tuple((x, x) for x in p),
+            crops=tuple((x, x) for x in p),
             output_padding=tuple(a),
             groups=groups,
             bias=bias,
@@ -278,7 +278,7 @@ def _pool(call: Call, mode: str) -> list[Primitive]:
                 f"input image (T: {spatial[0]} H: {spatial[1]} W: {spatial[2]}) smaller than kernel size "
                 f"(kT: {k[0]} kH: {k[1]} kW: {k[2]}): PyTorch's avg_pool3d needs the unpadded input to hold the "
                 "kernel, padding notwithstanding",
-                reason="kernel_too_large",
+                reason=Reason.KERNEL_TOO_LARGE,
                 fix="a kernel_size no larger than the input along each axis",
             )
     return [Pool(mode=mode, rank=r, kernel=k, stride=s, dilation=d, padding=tuple((x, x) for x in p), ceil_mode=ceil, count_include_pad=include)]
@@ -346,7 +346,7 @@ def _interpolate(call: Call) -> list[Primitive]:
     n = len(call.x)
     if n not in (3, 4, 5):
         raise ShapeError(
-            f"expects a 3-D, 4-D or 5-D input (N, C, spatial...), got {n}-D {fmt_shape(call.x)}", reason="rank"
+            f"expects a 3-D, 4-D or 5-D input (N, C, spatial...), got {n}-D {fmt_shape(call.x)}", reason=Reason.RANK
         )
     r = n - 2
     mode = call.choice("mode", list(UPSAMPLE_MODES), case_insensitive=False)
@@ -356,7 +356,7 @@ def _interpolate(call: Call) -> list[Primitive]:
             "mode",
             f"Got {n}D input, but {mode} mode needs {need + 2}D input",
             fix="mode: nearest works for any rank" ,
-            cls=ShapeError,
+            cls=ShapeError, reason=Reason.RANK,
         )
     if call.raw("align_corners") is not None and need is None:
         raise call.fail(
@@ -376,7 +376,7 @@ def _interpolate(call: Call) -> list[Primitive]:
                 "size",
                 f"Input and output must have the same number of spatial dimensions, but got input with spatial "
                 f"dimensions of {list(call.x[2:])} and output size of {list(sizes)}",
-                cls=ShapeError,
+                cls=ShapeError, reason=Reason.RANK,
             )
         return [Resize(rank=r, mode=mode, sizes=tuple(call.dim("size", value=v) for v in sizes))]
     scales = scale if isinstance(scale, (list, tuple)) else [scale] * r
@@ -385,7 +385,7 @@ def _interpolate(call: Call) -> list[Primitive]:
             "scale_factor",
             f"Input and scale_factor must have the same number of spatial dimensions, but got input with spatial "
             f"dimensions of {list(call.x[2:])} and scale_factor of shape {list(scales)}",
-            cls=ShapeError,
+            cls=ShapeError, reason=Reason.RANK,
         )
     out = []
     for v in scales:
@@ -427,7 +427,7 @@ def _torch_pad_pairs(call: Call, key: str, values: list[int], ndim: int) -> tupl
             key,
             f"Padding length must be divisible by 2 and at most twice the number of axes ({2 * ndim}), got "
             f"{len(values)} values {values}",
-            cls=ShapeError,
+            cls=ShapeError, reason=Reason.PADDING,
         )
     pairs = [(0, 0)] * ndim
     for j in range(len(values) // 2):
@@ -455,19 +455,19 @@ def _module_pad(call: Call, mode: str) -> list[Primitive]:
                 "padding",
                 f"Padding length should be less than or equal to two times the input dimension but got padding "
                 f"length {2 * r} and input of dimension {n}",
-                cls=ShapeError,
+                cls=ShapeError, reason=Reason.PADDING,
             )
     else:
         if n not in (r + 1, r + 2):
             raise ShapeError(
                 f"expects a {r + 1}-D or {r + 2}-D input, got {n}-D {fmt_shape(call.x)} (PyTorch: 'Padding size "
                 f"{2 * r} is not supported for {n}D input tensor')",
-                reason="rank",
+                reason=Reason.RANK,
             )
         if any(v < 0 for v in vals):
             raise call.fail("padding", f"{mode} padding must be non-negative, got {vals}")
     value = call.number("value") if call.op.args.get("value", None) is REQUIRED else 0.0
-    return [Pad(pads=_torch_pad_pairs(call, "padding", vals, n), mode=mode, value=value)]
+    return [Pad(widths=_torch_pad_pairs(call, "padding", vals, n), mode=mode, value=value)]
 
 
 @REG.op("ZeroPad1d", "ZeroPad2d", "ZeroPad3d", args={"padding": REQUIRED}, ranks=(1, 2, 3))
@@ -517,12 +517,12 @@ def pad(call: Call) -> list[Primitive]:
                 "pad",
                 f"Padding size {len(vals)} is not supported for {n}D input tensor (non-constant modes pad the last "
                 f"1, 2 or 3 axes of a 2-3D, 3-4D or 4-5D input)",
-                cls=ShapeError,
+                cls=ShapeError, reason=Reason.PADDING,
             )
         if any(v < 0 for v in vals):  # type: ignore[operator]
             raise call.fail("pad", f"{mode} padding must be non-negative, got {vals}")
     value = 0.0 if call.raw("value") is None else call.number("value")
-    return [Pad(pads=_torch_pad_pairs(call, "pad", vals, n), mode=mode, value=value)]  # type: ignore[arg-type]
+    return [Pad(widths=_torch_pad_pairs(call, "pad", vals, n), mode=mode, value=value)]  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- reshaping
@@ -584,7 +584,7 @@ def permute(call: Call) -> list[Primitive]:
         raise call.fail(
             "dims",
             f"dims {list(perm)} is not a permutation of the {n} axes of {fmt_shape(call.x)}",
-            cls=ShapeError,
+            cls=ShapeError, reason=Reason.PERMUTE,
         )
     return [Permute(perm=tuple(p % n for p in perm))]  # type: ignore[operator]
 
@@ -638,7 +638,7 @@ def mul(call: Call) -> list[Primitive]:
 def linear(call: Call) -> list[Primitive]:
     """``nn.Linear`` on the last axis of any input: ``rows * in * out`` MACs (§6.1)."""
     if not call.x:
-        raise ShapeError("Linear needs an input with at least one axis", reason="rank")
+        raise ShapeError("Linear needs an input with at least one axis", reason=Reason.RANK)
     fin = _check_channels(call, "in_features", call.x[-1], "features on its last axis")
     return [Dense(in_features=fin, out_features=call.dim("out_features"), bias=call.flag("bias"))]
 
@@ -665,7 +665,7 @@ def batch_norm(call: Call) -> list[Primitive]:
     allowed = (2, 3) if r == 1 else (r + 2,)
     if len(call.x) not in allowed:
         want = " or ".join(f"{a}D" for a in allowed)
-        raise ShapeError(f"expected {want} input (got {len(call.x)}D input {fmt_shape(call.x)})", reason="rank")
+        raise ShapeError(f"expected {want} input (got {len(call.x)}D input {fmt_shape(call.x)})", reason=Reason.RANK)
     c = _check_channels(call, "num_features", call.x[1])
     call.number("eps")
     scale, center = _affine(call)
@@ -680,7 +680,7 @@ def instance_norm(call: Call) -> list[Primitive]:
     if len(call.x) not in (r + 1, r + 2):
         raise ShapeError(
             f"expected {r + 1}D (unbatched) or {r + 2}D (batched) input (got {len(call.x)}D input {fmt_shape(call.x)})",
-            reason="rank",
+            reason=Reason.RANK,
         )
     c = call.x[-r - 1]
     if call.flag("affine") or call.flag("track_running_stats"):
@@ -692,7 +692,7 @@ def instance_norm(call: Call) -> list[Primitive]:
         raise ShapeError(
             f"instance normalisation of {fmt_shape(call.x)} sees one value per channel: PyTorch raises 'Expected more "
             "than 1 spatial element' (the variance of one value is undefined)",
-            reason="instance_norm",
+            reason=Reason.INSTANCE_NORM,
         )
     scale, center = _affine(call)
     return [Norm(norm_kind="instance", axes=(len(call.x) - r - 1,), scale=scale, center=center,
@@ -704,7 +704,7 @@ def group_norm(call: Call) -> list[Primitive]:
     """``nn.GroupNorm(num_groups, num_channels)``: channels on axis 1, divisible by the groups."""
     g = call.int("num_groups")
     if len(call.x) < 2:
-        raise ShapeError(f"expects an input (N, C, *), got {fmt_shape(call.x)}", reason="rank")
+        raise ShapeError(f"expects an input (N, C, *), got {fmt_shape(call.x)}", reason=Reason.RANK)
     c = _check_channels(call, "num_channels", call.x[1])
     if is_concrete(c) and c % g:
         raise call.fail("num_groups", f"num_channels must be divisible by num_groups (num_channels={c}, num_groups={g})")
@@ -726,7 +726,7 @@ def layer_norm(call: Call) -> list[Primitive]:
             f"Given normalized_shape={list(ns)}, expected input with shape [*, {', '.join(fmt_dim(d) for d in ns)}], "
             f"but got input of size {fmt_shape(x)}",
             fix=f"normalized_shape: {[fmt_dim(d) for d in x[-len(ns):]] if len(ns) <= len(x) else list(x)}",
-            cls=ShapeError,
+            cls=ShapeError, reason=Reason.NORMALIZED_SHAPE,
         )
     scale, center = _affine(call, "elementwise_affine")
     n = len(x)
@@ -779,7 +779,7 @@ def prelu(call: Call) -> list[Primitive]:
     """``nn.PReLU(num_parameters)``: one learnable slope per channel (or one in all)."""
     n = call.int("num_parameters")
     if n != 1 and (len(call.x) < 2 or (is_concrete(call.x[1]) and call.x[1] != n)):
-        raise call.fail("num_parameters", f"num_parameters={n} must be 1 or the channel count of {fmt_shape(call.x)}", cls=ShapeError)
+        raise call.fail("num_parameters", f"num_parameters={n} must be 1 or the channel count of {fmt_shape(call.x)}", cls=ShapeError, reason=Reason.CHANNELS)
     shape = (n,) + (1,) * max(len(call.x) - 2, 0) if n > 1 else (1,)
     return [Activation(fn="prelu", param_shape=shape, trainable=n)]
 

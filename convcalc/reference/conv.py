@@ -161,7 +161,7 @@ def conv_transpose(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weig
     rank = int(fields["rank"])
     cin, cout, g = int(fields["in_channels"]), int(fields["out_channels"]), int(fields["groups"])
     k, s, d = ints(fields["kernel"]), ints(fields["stride"]), ints(fields["dilation"])
-    pads, extra = pairs(fields["pads"]), ints(fields["output_padding"])
+    pads, extra = pairs(fields["crops"]), ints(fields["output_padding"])
     if cin % g or cout % g:
         raise ExecutionError(f"groups={g} must divide both {cin} input and {cout} output channels")
     x, restore = to_channels_first(inputs[0], rank, bool(fields.get("channels_last", False)))

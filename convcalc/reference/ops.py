@@ -18,7 +18,7 @@ from ._common import ExecutionError, Weights, pad_axes, pairs, to_channels_first
 
 def pad(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     x = inputs[0]
-    p = pairs(fields["pads"])
+    p = pairs(fields["widths"])
     if len(p) != x.ndim:
         raise ExecutionError(f"{len(p)} padding pairs for an array of {x.ndim} axes")
     y = pad_axes(x, tuple(range(x.ndim)), p, fields.get("mode", "constant"), float(fields.get("value", 0.0)),
