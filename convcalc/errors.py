@@ -41,7 +41,7 @@ class Reason(str, Enum):
       range), ``GROUPS``, ``CIRCULAR_PAD``, ``CROP_TO``, ``FEATURES``, ``INSTANCE_NORM``,
       ``KERNEL_TOO_LARGE``, ``LAYOUT`` (a layout the framework cannot run), ``NORMALIZED_SHAPE``,
       ``OUTPUT_SIZE`` (a requested output size out of reach), ``PADDING`` (a padding spec of the
-      wrong length), ``PERMUTE``, ``PIXEL_SHUFFLE``, ``RESHAPE``.
+      wrong length), ``PERMUTE``, ``PIXEL_SHUFFLE``, ``RESHAPE``, ``SPLIT``.
     """
 
     AXIS = "axis"
@@ -64,6 +64,7 @@ class Reason(str, Enum):
     RANK = "rank"
     REFLECT_PAD = "reflect_pad"
     RESHAPE = "reshape"
+    SPLIT = "split"
 
     def __str__(self) -> str:
         return self.value

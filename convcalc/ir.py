@@ -799,6 +799,41 @@ class Concat(Primitive):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Split(Primitive):
+    """Split along ``axis`` into pieces of ``sizes`` (which must add up to the axis): several
+    outputs, one per piece (``torch.split``/``chunk``, ONNX ``Split``). A layer reading piece
+    ``i`` of a layer ``s`` names it ``s:i``.
+
+    >>> Split(axis=1, sizes=(2, 2, 1)).infer_all(((1, 5, 8),), Checks())
+    ((1, 2, 8), (1, 2, 8), (1, 1, 8))
+    """
+
+    kind: ClassVar[str] = "split"
+    axis: int
+    sizes: tuple[Dim, ...]
+
+    def infer_all(self, inputs: tuple[Shape, ...], checks: Checks) -> tuple[Shape, ...]:
+        x = inputs[0]
+        ax = _norm_axis(self.axis, len(x), "split axis")
+        total = norm(sum(self.sizes))
+        checks.require_eq(
+            total,
+            x[ax],
+            lambda: ShapeError(
+                f"split sizes {fmt_shape(self.sizes)} add up to {fmt_dim(total)}, but axis {self.axis} of "
+                f"{fmt_shape(x)} has {fmt_dim(x[ax])}",
+                reason=Reason.SPLIT,
+                fix=f"sizes that add up to {fmt_dim(x[ax])}",
+            ),
+            kind="valid",
+        )
+        return tuple(replace_axes(x, {ax: size}) for size in self.sizes)
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        return self.infer_all(inputs, checks)[0]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Elementwise(Primitive):
     """Element-wise merge of several inputs (add, subtract, multiply, average, max, min).
 
@@ -990,5 +1025,6 @@ __all__ = [
     "Primitive",
     "Reshape",
     "Resize",
+    "Split",
     "layout",
 ]

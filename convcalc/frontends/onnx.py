@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import formulas as F
-from ..dims import Dim, fmt_shape, is_concrete, norm, prod
+from ..dims import Dim, fmt_dim, fmt_shape, is_concrete, norm, prod
 from ..errors import ConvcalcError, Reason, ShapeError
 from ..ir import (
     Activation,
@@ -34,6 +34,7 @@ from ..ir import (
     Primitive,
     Reshape,
     Resize,
+    Split,
     axis_name,
 )
 from ._base import REQUIRED, Call, Registry, Window, crop_to_builder, per_sample_conv_builder
@@ -121,11 +122,8 @@ CONV_ATTRS = {"out_channels": REQUIRED, "kernel_shape": REQUIRED, "strides": Non
               "auto_pad": "NOTSET", "dilations": None, "group": 1, "bias": True}
 
 
-AUTO_PAD = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
-
-
 @REG.op("Conv", args=CONV_ATTRS, fix=_conv_fix,
-        window=Window("kernel_shape", "strides", "pads", modes=AUTO_PAD, mode_key="auto_pad", dilation="dilations"))
+        window=Window("kernel_shape", "strides", "pads", modes=tuple(AUTO_PAD), mode_key="auto_pad", dilation="dilations"))
 def conv(call: Call) -> list[Primitive]:
     """``Conv`` (§1.3): explicit ``pads`` (begins then ends), or ``auto_pad`` SAME_UPPER (= TF
     same) / SAME_LOWER (odd extra first) / VALID. Weight ``(M, C/group, k...)``."""
@@ -142,7 +140,7 @@ def conv(call: Call) -> list[Primitive]:
 
 
 @REG.op("ConvTranspose", args={**CONV_ATTRS, "output_padding": None, "output_shape": None}, fix=_conv_fix,
-        window=Window("kernel_shape", "strides", "pads", modes=AUTO_PAD, mode_key="auto_pad", dilation="dilations",
+        window=Window("kernel_shape", "strides", "pads", modes=tuple(AUTO_PAD), mode_key="auto_pad", dilation="dilations",
                       extra="output_padding"))
 def conv_transpose(call: Call) -> list[Primitive]:
     """``ConvTranspose`` (§2.3): ``O = s*(L-1) + output_padding + k_eff - pad_begin - pad_end``.
@@ -221,7 +219,7 @@ def _pool(call: Call, mode: str) -> list[Primitive]:
 
 
 @REG.op("MaxPool", args={**POOL_ATTRS, "storage_order": 0}, fix=_conv_fix,
-        window=Window("kernel_shape", "strides", "pads", modes=AUTO_PAD, mode_key="auto_pad", dilation="dilations",
+        window=Window("kernel_shape", "strides", "pads", modes=tuple(AUTO_PAD), mode_key="auto_pad", dilation="dilations",
                       ceil="ceil_mode"))
 def max_pool(call: Call) -> list[Primitive]:
     """``MaxPool`` (§3.2): ``strides`` default to 1, not to the kernel (trap 4); ``ceil_mode``
@@ -230,7 +228,7 @@ def max_pool(call: Call) -> list[Primitive]:
 
 
 @REG.op("AveragePool", args={**POOL_ATTRS, "count_include_pad": 0}, fix=_conv_fix,
-        window=Window("kernel_shape", "strides", "pads", modes=AUTO_PAD, mode_key="auto_pad", ceil="ceil_mode"))
+        window=Window("kernel_shape", "strides", "pads", modes=tuple(AUTO_PAD), mode_key="auto_pad", ceil="ceil_mode"))
 def average_pool(call: Call) -> list[Primitive]:
     """``AveragePool`` (§3.2): as MaxPool; ``dilations`` since opset 19."""
     return _pool(call, "avg")
@@ -288,6 +286,29 @@ def identity(call: Call) -> list[Primitive]:
 def dropout(call: Call) -> list[Primitive]:
     """``Dropout``: the identity at inference."""
     return [Identity(note="dropout")]
+
+
+@REG.op("Split", args={"axis": 0, "split": None, "num_outputs": None})
+def split(call: Call) -> list[Primitive]:
+    """``Split(axis, split | num_outputs)`` (opset 18): the listed sizes, or ``num_outputs``
+    pieces of ``ceil(L / n)`` with the last smaller. The sizes (an input since opset 13) are
+    written as the ``split`` attribute."""
+    axis = call.in_range_axis("axis", call.int("axis", min=None), len(call.x))
+    size = call.x[axis]
+    if call.given("split") == call.given("num_outputs"):
+        raise call.fail("split", "Split needs exactly one of split (the sizes) and num_outputs",
+                        fix="split: [2, 2] or num_outputs: 2")
+    if call.given("split"):
+        raw = call.raw("split")
+        sizes = tuple(call._to_int("split", v) for v in (raw if isinstance(raw, (list, tuple)) else [raw]))
+        return [Split(axis=axis, sizes=sizes)]
+    if not is_concrete(size):
+        raise call.fail("num_outputs", f"cannot split the symbolic size {fmt_dim(size)} into equal pieces here",
+                        fix="give the size a value with --set, or list the sizes with split", cls=ShapeError,
+                        reason=Reason.SPLIT)
+    n = call.int("num_outputs")
+    step = -(-size // n)
+    return [Split(axis=axis, sizes=tuple(min(step, size - start) for start in range(0, size, step)))]
 
 
 @REG.op("Concat", args={"axis": REQUIRED}, inputs=(1, None))

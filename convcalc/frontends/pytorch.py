@@ -32,6 +32,7 @@ from ..ir import (
     Primitive,
     Reshape,
     Resize,
+    Split,
     axis_name,
 )
 from ._base import REQUIRED, Call, Registry, Window, crop_to_builder, keys, per_sample_conv_builder, require_ndim
@@ -611,6 +612,41 @@ def cat(call: Call) -> list[Primitive]:
 
 
 REG.alias("concat", "cat")
+
+
+def _split_axis(call: Call) -> tuple[int, Dim]:
+    dim = call.in_range_axis("dim", call.int("dim", min=None), len(call.x))
+    size = call.x[dim]
+    if not is_concrete(size):
+        raise call.fail("dim", f"cannot split the symbolic size {fmt_dim(size)} of {fmt_shape(call.x)}: the number of "
+                        "pieces depends on it", fix="give the size a value with --set", cls=ShapeError,
+                        reason=Reason.SPLIT)
+    return dim, size
+
+
+@REG.op("chunk", args={"chunks": REQUIRED, "dim": 0})
+def chunk(call: Call) -> list[Primitive]:
+    """``torch.chunk(input, chunks, dim=0)``: pieces of ``ceil(L / chunks)``, the last smaller —
+    so there may be fewer than ``chunks`` pieces (``chunk`` of 5 into 4 gives 3 pieces of 2, 2, 1)."""
+    dim, size = _split_axis(call)
+    n = call.int("chunks")
+    step = -(-size // n)
+    return [Split(axis=dim, sizes=tuple(min(step, size - start) for start in range(0, size, step)))]
+
+
+@REG.op("split", args={"split_size_or_sections": REQUIRED, "dim": 0})
+def split(call: Call) -> list[Primitive]:
+    """``torch.split(tensor, split_size_or_sections, dim=0)``: pieces of one size (the last
+    smaller), or the listed sizes, which must add up to the axis."""
+    dim, size = _split_axis(call)
+    raw = call.raw("split_size_or_sections")
+    if isinstance(raw, (list, tuple)):
+        sizes = tuple(call._to_int("split_size_or_sections", v) for v in raw)
+        if any(s < 0 for s in sizes):
+            raise call.fail("split_size_or_sections", f"split sizes must not be negative, got {list(sizes)}")
+        return [Split(axis=dim, sizes=sizes)]
+    step = call.int("split_size_or_sections")
+    return [Split(axis=dim, sizes=tuple(min(step, size - start) for start in range(0, size, step)))]
 
 
 @REG.op("add", args={"alpha": 1}, inputs=(2, 2))

@@ -51,6 +51,7 @@ from .ops import (
     pixel_shuffle,
     reshape,
     resize,
+    split,
 )
 from .pool import adaptive_pool, global_pool, pool
 
@@ -94,6 +95,7 @@ OPS: dict[str, Op] = {
     "identity": identity,
     "pixel_shuffle": pixel_shuffle,
     "per_sample_conv": per_sample_conv,
+    "split": split,
 }
 
 

@@ -325,3 +325,14 @@ def activation(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights:
 def identity(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     """Dropout at inference, ``Identity``."""
     return inputs[0], 0
+
+
+def split(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[list[np.ndarray], int]:
+    """Cut the input along ``axis`` into consecutive pieces of ``sizes`` (several outputs)."""
+    x = inputs[0]
+    axis = int(fields["axis"]) % x.ndim
+    sizes = [int(s) for s in fields["sizes"]]
+    if sum(sizes) != x.shape[axis] or any(s < 0 for s in sizes):
+        raise ExecutionError(f"cannot split an axis of {x.shape[axis]} into {sizes}")
+    bounds = np.cumsum(sizes)[:-1].tolist()
+    return list(np.split(x, bounds, axis=axis)), 0

@@ -71,7 +71,8 @@ def plan_table(plan: Plan, *, exact_numbers: bool) -> Table:
     for name, shape in plan.inputs.items():
         rows.append([name, "input", "", fmt_shape(shape)] + [""] * len(figures))
     for ly in plan.layers:
-        rows.append([ly.name, ly.op, " + ".join(fmt_shape(s) for s in ly.input_shapes), fmt_shape(ly.output_shape)]
+        rows.append([ly.name, ly.op, " + ".join(fmt_shape(s) for s in ly.input_shapes),
+                     " + ".join(fmt_shape(s) for s in ly.outputs)]
                     + [cell(f, getattr(ly, f.key), exact_numbers) for f in figures])
     rows.append(["total", "", "", ""] + [cell(f, getattr(plan.totals, f.key), exact_numbers) for f in figures])
     align = ["left"] * 4 + ["right"] * len(figures)
