@@ -47,8 +47,21 @@ def __getattr__(name: str) -> Any:
 
 
 def load(path: str) -> Model | Variants:
-    """Load a model file: a :class:`Model`, or :class:`Variants` when it has ``variants``."""
-    return _planner("loader").load(path)
+    """Load a model: a YAML model file (a :class:`Model`, or :class:`Variants` when it has
+    ``variants``) or an ``.onnx`` file, chosen by suffix and content."""
+    return _planner("importers").load_any(path)
+
+
+def from_onnx(source: Any, *, name: str | None = None) -> Model:
+    """A :class:`Model` (framework ``onnx``) from an ``.onnx`` file or a loaded ``onnx.ModelProto``
+    (needs the ``onnx`` extra: ``pip install '.[onnx]'``); ``dim_param`` sizes become symbols."""
+    return _planner("importers.onnx_file").from_onnx(source, name=name)
+
+
+def from_torch(module: Any, input_shape: Any, *, name: str | None = None) -> Model:
+    """A :class:`Model` (framework ``pytorch``) from an ``nn.Module`` (your own torch), traced
+    with torch.fx on fake tensors; ``input_shape`` may hold symbol names: ``(1, 3, "H", "W")``."""
+    return _planner("importers.torch_module").from_torch(module, input_shape, name=name)
 
 
 def loads(text: str, file: str | None = None) -> Model | Variants:
@@ -68,6 +81,8 @@ __all__ = [
     "Totals",
     "UsageError",
     "Variants",
+    "from_onnx",
+    "from_torch",
     "load",
     "loads",
 ]

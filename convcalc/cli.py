@@ -119,7 +119,7 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
     MODEL is a model file (design.md §2). A file with variants plans each variant. With --sweep,
     the totals over a range of sizes instead (formats text, csv, json).
     """
-    from .loader import load
+    from .importers import load_any as load
     from .model import Variants
     from .report import render_plan
 
@@ -189,7 +189,7 @@ def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str,
     import os
 
     from .compare import compare as build
-    from .loader import load
+    from .importers import load_any as load
     from .model import Variants
     from .report import render_compare
 
@@ -232,7 +232,7 @@ def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: floa
     import json
 
     from .check import check_plan
-    from .loader import load
+    from .importers import load_any as load
     from .model import Variants
     from .report import render_check
 
@@ -315,7 +315,7 @@ def solve(model: str, sets: tuple[str, ...], layer: str | None, outputs: tuple[s
     """
     import json
 
-    from .loader import load
+    from .importers import load_any as load
     from .model import Variants
     from .report import render_options, render_solution
     from .solve import parameter_options, solve_sizes

@@ -691,6 +691,26 @@ class Resize(Primitive):
         return replace_axes(x, new)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ResizeTo(Primitive):
+    """Resize the spatial axes of the first input to the sizes of the second (two inputs):
+    ``F.interpolate(x, size=skip.shape[-2:])``, the size kept as the other tensor's, symbolic
+    where it is."""
+
+    kind: ClassVar[str] = "resize_to"
+    arity: ClassVar[tuple[int, int | None]] = (2, 2)
+    rank: int
+    mode: str = "nearest"
+    channels_last: bool = False
+    align_corners: bool = False
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x, ref = inputs
+        lx = layout(x, self.rank, self.channels_last, "resize_to")
+        lr = layout(ref, self.rank, self.channels_last, "resize_to")
+        return replace_axes(x, {ax: ref[ar] for ax, ar in zip(lx.spatial_axes, lr.spatial_axes)})
+
+
 def _norm_axis(axis: int, ndim: int, what: str) -> int:
     if not -ndim <= axis < ndim:
         raise ShapeError(f"{what} {axis} is out of range for a {ndim}-D input (valid: {-ndim} to {ndim - 1})", reason=Reason.AXIS)
@@ -887,6 +907,114 @@ class Elementwise(Primitive):
         return tuple(out)
 
 
+def broadcast_shapes(a: Shape, b: Shape, checks: Checks, what: str) -> Shape:
+    """numpy broadcasting (align from the right, 1s stretch); sizes that differ are an error,
+    or a merge constraint when symbolic."""
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for x, y in zip(pa, pb):
+        if is_concrete(x) and x == 1:
+            out.append(y)
+        elif is_concrete(y) and y == 1:
+            out.append(x)
+        else:
+            checks.require_eq(x, y, lambda x=x, y=y: ShapeError(
+                f"cannot {what} shapes {fmt_shape(a)} and {fmt_shape(b)}: sizes {fmt_dim(x)} and {fmt_dim(y)} "
+                f"do not broadcast",
+                reason=Reason.MERGE,
+                fix="sizes must be equal or 1 (aligned from the last axis): crop, pad or resize one input",
+            ))
+            out.append(x)
+    return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConstantOperand(Primitive):
+    """An element-wise op with a fixed tensor of ``shape`` as its other operand, broadcast
+    (numpy rules): a learned per-channel scale (ConvNeXt's layer scale ``x * gamma``: its
+    elements are parameters, ``learned``), or a constant such as GELU's ``x * 0.5`` (none).
+
+    >>> ConstantOperand(op="multiply", shape=(96, 1, 1), learned=True).params()
+    (96, 0)
+    """
+
+    kind: ClassVar[str] = "constant_operand"
+    op: str
+    shape: tuple[int, ...] = ()
+    learned: bool = False
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        return broadcast_shapes(inputs[0], self.shape, checks, self.op)
+
+    def params(self) -> tuple[Dim, Dim]:
+        return (prod(self.shape) if self.learned else 0, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reduce(Primitive):
+    """A reduction (mean, sum, max, ...) over ``axes``; ``keepdims`` keeps them as 1s. No MACs,
+    by the convention that pooling is none (a mean over the spatial axes is global pooling)."""
+
+    kind: ClassVar[str] = "reduce"
+    op: str
+    axes: tuple[int, ...]
+    keepdims: bool = True
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        axes = {_norm_axis(a, len(x), "reduction axis") for a in self.axes}
+        if self.keepdims:
+            return tuple(1 if i in axes else d for i, d in enumerate(x))
+        return tuple(d for i, d in enumerate(x) if i not in axes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gather(Primitive):
+    """Pick entries along ``axis`` with a tensor of indices of ``indices_shape`` (ONNX ``Gather``,
+    ``torch.index_select``): the axis is replaced by the indices' axes. A scalar index
+    (``indices_shape`` ``()``) drops the axis."""
+
+    kind: ClassVar[str] = "gather"
+    axis: int
+    indices_shape: tuple[int, ...]
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = inputs[0]
+        ax = _norm_axis(self.axis, len(x), "gather axis")
+        return tuple(x[:ax]) + tuple(self.indices_shape) + tuple(x[ax + 1:])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Slice(Primitive):
+    """``x[start:end:step]`` along each of ``axes`` (Python/ONNX clamping: negative indices count
+    from the end; ends beyond the size are clamped). Concrete sizes along the sliced axes, or a
+    start and an end that do not depend on the size (``end`` ``None``: to the end)."""
+
+    kind: ClassVar[str] = "slice"
+    axes: tuple[int, ...]
+    starts: tuple[int, ...]
+    ends: tuple[int | None, ...]
+    steps: tuple[int, ...]
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        x = list(inputs[0])
+        for a, start, end, step in zip(self.axes, self.starts, self.ends, self.steps):
+            ax = _norm_axis(a, len(x), "slice axis")
+            size = x[ax]
+            if is_concrete(size):
+                x[ax] = len(range(*slice(start, end, step).indices(size)))
+            elif step == 1 and start >= 0 and end is None:
+                x[ax] = norm(size - start)
+            else:
+                raise ShapeError(f"cannot slice the symbolic size {fmt_dim(size)} by [{start}:{end}:{step}]",
+                                 reason=Reason.AXIS, fix="give the size a value with --set")
+            if is_concrete(x[ax]) and x[ax] < 1:
+                raise ShapeError(f"the slice [{start}:{end}:{step}] of axis {a} (size {fmt_dim(size)}) is empty",
+                                 reason=Reason.EMPTY_OUTPUT)
+        return tuple(x)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Dense(Primitive):
     """A dense (fully connected) layer on the last axis: ``rows * in * out`` MACs (§6.1)."""
@@ -1006,6 +1134,7 @@ __all__ = [
     "AdaptivePool",
     "Checks",
     "Concat",
+    "ConstantOperand",
     "Constraint",
     "Conv",
     "ConvTranspose",
@@ -1014,6 +1143,7 @@ __all__ = [
     "Dense",
     "Elementwise",
     "Flatten",
+    "Gather",
     "GlobalPool",
     "Identity",
     "Norm",
@@ -1023,8 +1153,11 @@ __all__ = [
     "Permute",
     "Pool",
     "Primitive",
+    "Reduce",
     "Reshape",
     "Resize",
+    "ResizeTo",
+    "Slice",
     "Split",
     "layout",
 ]

@@ -139,6 +139,24 @@ def parse_yaml(text: str, file: str | None = None) -> Any:
         loader.dispose()
 
 
+def regular_file_size(path: str) -> int:
+    """The size of the regular file ``path``; a missing file, a folder or a special file (a FIFO,
+    a device) is a usage error (exit 2) — checked with ``stat`` before anything opens it."""
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"{path} is a directory, not a model file")
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{path} is not a regular file (a device, a FIFO or a socket)", fix="save the model to a file")
+    return info.st_size
+
+
 def read_text(path: str) -> str:
     """A model file's text; a missing or unreadable file is a usage error (exit 2)."""
     try:

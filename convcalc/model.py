@@ -26,7 +26,7 @@ from .plan import Plan, build_plan
 TOP_KEYS = ("name", "description", "framework", "dtype", "input", "inputs", "symbols", "layers", "variants")
 LAYER_KEYS = ("op", "name", "inputs")
 MAX_LAYERS = 100_000
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/:]*$")
+_NAME_RE = re.compile(r"^[A-Za-z_/][A-Za-z0-9_.\-/:]*$")  # a leading / for ONNX node names
 
 
 def _line(obj: Any, key: str | None = None) -> int | None:

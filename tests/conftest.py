@@ -27,6 +27,31 @@ def torch_or_skip():
     return torch
 
 
+def torchvision_or_skip():
+    """torchvision's model builders, for the from_torch tests (CI installs torchvision 0.28.0
+    with ``--no-deps``, beside the CPU torch 2.13.0).
+
+    The torchvision wheel is built for CUDA: its compiled ops (nms, roi_align, ...) do not load
+    next to the CPU torch, and ``torchvision/_meta_registrations.py``, which registers meta
+    kernels for them at import, fails with "operator torchvision::nms does not exist". The model
+    builders need none of those ops, so that one module is replaced by an empty stand-in before
+    torchvision is imported.
+    """
+    torch_or_skip()
+    import sys
+    import types
+
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    try:
+        import torchvision  # noqa: PLC0415
+    except ImportError:
+        if os.environ.get("CONVCALC_REQUIRE_TORCH") == "1":
+            pytest.fail("CONVCALC_REQUIRE_TORCH=1 but torchvision is not installed "
+                        "(pip install --no-deps torchvision==0.28.0)")
+        pytest.skip("torchvision is not installed (pip install --no-deps torchvision==0.28.0)")
+    return torchvision
+
+
 @pytest.fixture
 def torch():
     return torch_or_skip()

@@ -12,7 +12,8 @@ Layers, bottom first (a module may import its own layer and those below it, neve
     graph, plan                     the layer graph and its walk
     model                           the Python model (builds plans)
     compare, solve, sweep, check    analyses of plans
-    loader, report/, cli, face      edges: files, rendering, the command line, the package face
+    loader, importers/, report/,    edges: files and other frameworks' models, rendering, the
+    cli, face                       command line, the package face
 
 ``reference/`` is the independent executor: numpy and the standard library only, imported by
 ``check`` alone. Imports under ``if TYPE_CHECKING:`` are annotations, not dependencies, and are
@@ -36,12 +37,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("graph", "plan"),
     ("model",),
     ("compare", "solve", "sweep", "check"),
-    ("loader", "report", "cli", "__init__", "__main__"),
+    ("loader", "importers", "report", "cli", "__init__", "__main__"),
 ]
 # Third-party libraries that belong to one edge module each (style.md: the edges read files,
 # print and draw; nothing else imports their libraries).
 EDGE_LIBRARIES = {"yaml": {"loader"}, "click": {"cli"}, "tabulate": {"report.render"},
-                  "matplotlib": {"report.plot"}}
+                  "matplotlib": {"report.plot"}, "onnx": {"importers.onnx_file"}, "torch": {"importers.torch_module"},
+                  "h5py": {"importers.keras_file"}}
 REFERENCE_MAY_IMPORT = {"numpy"}
 
 

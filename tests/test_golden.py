@@ -19,12 +19,13 @@ from convcalc.errors import ModelError
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXTURES = sorted(GOLDEN.glob("*.json"))
-# Ops with several outputs: their own fixtures (tests/golden/generators/gen_onnx_split.py),
-# replayed by tests/test_graph.py.
+# Ops with several outputs and the ops the ONNX importer added: their own fixtures
+# (tests/golden/generators/gen_onnx_more.py), replayed by tests/test_graph.py.
 MULTI_OUTPUT = sorted((GOLDEN / "multi_output").glob("*.json"))
-# torch.chunk / torch.split are checked against live torch tensors (tests/test_graph.py; CI sets
+# torch.chunk / torch.split (tests/test_graph.py) and the ops from_torch writes for functional
+# forms (tests/test_import_torch.py) are checked against live torch; CI sets
 # CONVCALC_REQUIRE_TORCH=1, so those checks cannot skip).
-LIVE_CHECKED = {"pytorch": {"chunk", "split"}}
+LIVE_CHECKED = {"pytorch": {"chunk", "split", "div", "mean", "transpose", "StochasticDepth"}}
 
 # Cases where convcalc deliberately refuses what one framework tool accepts, with the reason.
 # Keyed by a predicate on the case so that regenerating the fixtures keeps them covered.

@@ -14,7 +14,7 @@ import pytest
 
 import convcalc
 from convcalc.check import check_plan
-from convcalc.errors import ArgumentError, ShapeError
+from convcalc.errors import ArgumentError, ModelError, ShapeError
 
 from .conftest import torch_or_skip
 
@@ -83,17 +83,21 @@ def test_onnx_split_by_sizes_and_by_count():
     assert check_plan(plan).ok
 
 
-GOLDEN_SPLIT = json.loads((Path(__file__).parent / "golden" / "multi_output" / "onnx_split.json").read_text())
+GOLDEN_MORE = json.loads((Path(__file__).parent / "golden" / "multi_output" / "onnx_more.json").read_text())
 
 
-@pytest.mark.parametrize("case", GOLDEN_SPLIT["cases"], ids=lambda c: str(c["model"]["layers"][0]))
-def test_onnx_split_matches_shape_inference_and_onnxruntime(case):
+@pytest.mark.parametrize("case", GOLDEN_MORE["cases"], ids=lambda c: str(c["model"]["layers"][0]))
+def test_onnx_ops_match_shape_inference_and_onnxruntime(case):
+    """Split (several outputs) and the other ops the ONNX importer writes, against ONNX shape
+    inference and onnxruntime (tests/golden/generators/gen_onnx_more.py); and the executor agrees."""
     model = convcalc.Model.from_dict(case["model"])
     if "error" in case["expected"]:
-        with pytest.raises(ShapeError):
+        with pytest.raises(ModelError):
             model.plan()
         return
-    assert [list(s) for s in model.plan().layers[0].outputs] == case["expected"]["output_shapes"]
+    plan = model.plan()
+    assert [list(s) for s in plan.layers[0].outputs] == case["expected"]["output_shapes"]
+    assert check_plan(plan).ok
 
 
 def test_reading_an_output_that_does_not_exist():

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..dims import Dim, Shape, ast_names, dim_from_ast, fmt_shape, is_concrete, parse_dim_ast
 from ..errors import ArgumentError, ConvcalcError, Reason, ShapeError, did_you_mean
-from ..ir import CropTo, PerSampleConv, Primitive
+from ..ir import ConstantOperand, CropTo, Elementwise, PerSampleConv, Primitive
 
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
 ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
@@ -405,6 +405,32 @@ def channels_last(call: Call, default: bool) -> bool:
     if "data_format" not in call.op.args or call.raw("data_format") is None:
         return default
     return call.choice("data_format", ["channels_last", "channels_first"], case_insensitive=False) == "channels_last"
+
+
+def binary_builder(op: str, what: str):
+    """An element-wise ``op`` (broadcasting) of two inputs, or of one input and a fixed tensor
+    given by its shape: ``constant_shape`` (a constant: no parameters) or ``weight_shape`` (a
+    learned tensor, e.g. ConvNeXt's layer scale: its elements are parameters)."""
+
+    def build(call: Call) -> list[Primitive]:
+        given = [k for k in ("constant_shape", "weight_shape") if call.given(k)]
+        if len(call.inputs) == 2:
+            if given:
+                raise call.fail(given[0], f"{call.op.name} of two tensors takes no {given[0]}")
+            return [Elementwise(op=op)]
+        if len(given) != 1:
+            raise call.fail("constant_shape", f"{call.op.name} of one input needs the shape of its other operand: "
+                            "constant_shape (a constant) or weight_shape (a learned tensor: its elements are params)",
+                            fix="constant_shape: [] for a scalar, or weight_shape: [C, 1, 1]")
+        shape = call.raw(given[0])
+        if not isinstance(shape, (list, tuple)):
+            raise call.fail(given[0], f"{given[0]} must be a list of sizes, got {shape!r}")
+        dims = tuple(call._to_int(given[0], d) for d in shape)
+        return [ConstantOperand(op=op, shape=dims, learned=given[0] == "weight_shape")]
+
+    build.__doc__ = (f"``{what}``, broadcasting: of two tensors, or of one tensor and a constant (``constant_shape``) "
+                     "or a learned tensor (``weight_shape``, counted as parameters).")
+    return build
 
 
 def crop_to_builder(channels_last_default: bool):

@@ -24,7 +24,7 @@ from ..ir import (
     Conv,
     ConvTranspose,
     Dense,
-    Elementwise,
+    Gather,
     GlobalPool,
     Identity,
     Norm,
@@ -32,12 +32,14 @@ from ..ir import (
     Permute,
     Pool,
     Primitive,
+    Reduce,
     Reshape,
     Resize,
+    Slice,
     Split,
     axis_name,
 )
-from ._base import REQUIRED, Call, Registry, Window, crop_to_builder, per_sample_conv_builder
+from ._base import REQUIRED, Call, Registry, Window, binary_builder, crop_to_builder, per_sample_conv_builder
 
 REG = Registry("onnx", "ONNX")
 
@@ -259,14 +261,18 @@ def batch_norm(call: Call) -> list[Primitive]:
 
 def _act(fn: str, args: dict[str, Any]):
     def build(call: Call) -> list[Primitive]:
-        return [Activation(fn=fn, alpha=call.number("alpha") if "alpha" in args else 0.0)]
+        return [Activation(fn=fn, alpha=call.number("alpha") if "alpha" in args else 0.0,
+                           max_value=call.number("max") if fn == "clip" and call.raw("max") is not None else None)]
 
     build.__doc__ = f"``{fn}``: element-wise."
     return build
 
 
 for _name, _fn, _args in [("Relu", "relu", {}), ("Sigmoid", "sigmoid", {}), ("Tanh", "tanh", {}),
-                          ("LeakyRelu", "leaky_relu", {"alpha": 0.01})]:
+                          ("LeakyRelu", "leaky_relu", {"alpha": 0.01}), ("HardSigmoid", "hard_sigmoid",
+                                                                          {"alpha": 0.2, "beta": 0.5}),
+                          ("HardSwish", "hard_swish", {}), ("Erf", "erf", {}), ("Sqrt", "sqrt", {}),
+                          ("Gelu", "gelu", {"approximate": "none"}), ("Clip", "clip", {"min": None, "max": None})]:
     REG.op(_name, args=_args)(_act(_fn, _args))
 
 
@@ -318,9 +324,98 @@ def concat(call: Call) -> list[Primitive]:
 
 
 for _name, _op in [("Add", "add"), ("Mul", "multiply"), ("Sub", "subtract"), ("Div", "divide")]:
-    REG.op(_name, args={}, inputs=(2, 2))(
-        (lambda op: (lambda call: [Elementwise(op=op, broadcast=True)]))(_op)
-    )
+    REG.op(_name, args={"constant_shape": None, "weight_shape": None}, inputs=(1, 2))(binary_builder(_op, _name))
+
+
+def _axes(call: Call, key: str, n: int) -> tuple[int, ...]:
+    raw = call.raw(key)
+    values = raw if isinstance(raw, (list, tuple)) else [raw]
+    return tuple(call.in_range_axis(key, call._to_int(key, a), n) for a in values)
+
+
+@REG.op("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", args={"axes": None, "keepdims": 1,
+                                                                    "noop_with_empty_axes": 0})
+def reduce_(call: Call) -> list[Primitive]:
+    """``ReduceMean`` and friends over ``axes`` (an input since opset 18; every axis when absent)."""
+    n = len(call.x)
+    axes = _axes(call, "axes", n) if call.raw("axes") is not None else tuple(range(n))
+    op = call.op.name[len("Reduce"):].lower()
+    return [Reduce(op=op, axes=axes, keepdims=_int_flag(call, "keepdims"))]
+
+
+@REG.op("Squeeze", args={"axes": None})
+def squeeze(call: Call) -> list[Primitive]:
+    """``Squeeze(axes)``: drop axes of size 1 (every size-1 axis when ``axes`` is absent)."""
+    x = call.x
+    axes = _axes(call, "axes", len(x)) if call.raw("axes") is not None else tuple(
+        i for i, d in enumerate(x) if is_concrete(d) and d == 1)
+    for a in axes:
+        if not (is_concrete(x[a]) and x[a] == 1):
+            raise call.fail("axes", f"cannot squeeze axis {a} of {fmt_shape(x)}: its size is {fmt_dim(x[a])}, not 1",
+                            cls=ShapeError, reason=Reason.AXIS)
+    return [Reshape(target=tuple(d for i, d in enumerate(x) if i not in axes))]
+
+
+@REG.op("Unsqueeze", args={"axes": REQUIRED})
+def unsqueeze(call: Call) -> list[Primitive]:
+    """``Unsqueeze(axes)``: insert axes of size 1 (axes count in the output)."""
+    out = list(call.x)
+    n = len(out) + len(call.raw("axes") if isinstance(call.raw("axes"), (list, tuple)) else [1])
+    for a in sorted(_axes(call, "axes", n)):
+        out.insert(a, 1)
+    return [Reshape(target=tuple(out))]
+
+
+@REG.op("Slice", args={"starts": REQUIRED, "ends": REQUIRED, "axes": None, "steps": None})
+def slice_(call: Call) -> list[Primitive]:
+    """``Slice(starts, ends, axes, steps)`` (inputs since opset 10), with ONNX's clamping; an end
+    of 2**31 - 1 or more means "to the end"."""
+    n = len(call.x)
+    starts = [call._to_int("starts", v) for v in _list_of(call, "starts")]
+    ends = [call._to_int("ends", v) for v in _list_of(call, "ends")]
+    axes = _axes(call, "axes", n) if call.raw("axes") is not None else tuple(range(len(starts)))
+    steps = [call._to_int("steps", v) for v in _list_of(call, "steps")] if call.raw("steps") is not None else [1] * len(
+        starts)
+    if not len(starts) == len(ends) == len(axes) == len(steps):
+        raise call.fail("starts", "starts, ends, axes and steps must have the same length")
+    ends_ = tuple(None if e >= 2**31 - 1 else e for e in ends)
+    return [Slice(axes=axes, starts=tuple(starts), ends=ends_, steps=tuple(steps))]
+
+
+def _list_of(call: Call, key: str) -> list[Any]:
+    raw = call.raw(key)
+    return list(raw) if isinstance(raw, (list, tuple)) else [raw]
+
+
+@REG.op("LayerNormalization", args={"axis": -1, "epsilon": 1e-5, "stash_type": 1, "bias": True})
+def layer_normalization(call: Call) -> list[Primitive]:
+    """``LayerNormalization(axis)``: normalises the axes from ``axis`` on; the scale (and the
+    bias, when the node has one) have their shape: parameters."""
+    n = len(call.x)
+    axis = call.in_range_axis("axis", call.int("axis", min=None), n)
+    count = prod(call.x[axis:])
+    return [Norm(norm_kind="layer", axes=tuple(range(axis, n)), center=call.flag("bias"),
+                 trainable=norm(count * (2 if call.flag("bias") else 1)), epsilon=call.number("epsilon"))]
+
+
+@REG.op("Gather", args={"axis": 0, "indices_shape": REQUIRED})
+def gather(call: Call) -> list[Primitive]:
+    """``Gather(data, indices)`` with constant indices of ``indices_shape``: the axis is replaced
+    by the indices' axes (the torch exporter's ``as_strided``, embedding look-ups)."""
+    axis = call.in_range_axis("axis", call.int("axis", min=None), len(call.x))
+    raw = call.raw("indices_shape")
+    if not isinstance(raw, (list, tuple)):
+        raise call.fail("indices_shape", f"indices_shape must be a list of sizes, got {raw!r}")
+    return [Gather(axis=axis, indices_shape=tuple(call._to_int("indices_shape", d) for d in raw))]
+
+
+@REG.op("MatMul", args={"out_features": REQUIRED})
+def matmul(call: Call) -> list[Primitive]:
+    """``MatMul(A, B)`` with ``B`` a ``K x out_features`` weight initializer: a dense layer on the
+    last axis without bias (two activations multiplied — attention — is not modelled)."""
+    if not call.x:
+        raise ShapeError("MatMul needs an input with at least one axis", reason=Reason.RANK)
+    return [Dense(in_features=call.x[-1], out_features=call.dim("out_features"), bias=False)]
 
 
 @REG.op("Flatten", args={"axis": 1})

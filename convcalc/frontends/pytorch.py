@@ -21,7 +21,6 @@ from ..ir import (
     Conv,
     ConvTranspose,
     Dense,
-    Elementwise,
     Flatten,
     Identity,
     Norm,
@@ -30,12 +29,24 @@ from ..ir import (
     PixelShuffle,
     Pool,
     Primitive,
+    Reduce,
     Reshape,
     Resize,
+    ResizeTo,
     Split,
     axis_name,
 )
-from ._base import REQUIRED, Call, Registry, Window, crop_to_builder, keys, per_sample_conv_builder, require_ndim
+from ._base import (
+    REQUIRED,
+    Call,
+    Registry,
+    Window,
+    binary_builder,
+    crop_to_builder,
+    keys,
+    per_sample_conv_builder,
+    require_ndim,
+)
 
 REG = Registry("pytorch", "PyTorch")
 DEVICE = keys("device", "dtype")
@@ -412,9 +423,20 @@ def upsampling_nearest2d(call: Call) -> list[Primitive]:
     return _interpolate(call)
 
 
-@REG.op("interpolate", args={**UPSAMPLE_ARGS, "antialias": False})
+@REG.op("interpolate", args={**UPSAMPLE_ARGS, "antialias": False}, inputs=(1, 2))
 def interpolate(call: Call) -> list[Primitive]:
-    """``F.interpolate`` (§4)."""
+    """``F.interpolate`` (§4). With a second input, the size is that tensor's spatial size
+    (``F.interpolate(x, size=skip.shape[-2:])``), kept symbolic where it is."""
+    if len(call.inputs) == 2:
+        if call.raw("size") is not None or call.raw("scale_factor") is not None:
+            raise call.fail("size", "interpolate with a second input takes its size from it: give no size or "
+                            "scale_factor")
+        rank = len(call.x) - 2
+        if rank < 1 or len(call.inputs[1]) != len(call.x):
+            raise ShapeError(f"interpolate to the size of {fmt_shape(call.inputs[1])} needs inputs with the same number "
+                             f"of axes (N, C, spatial...), got {fmt_shape(call.x)}", reason=Reason.RANK)
+        mode = call.raw("mode") or "nearest"
+        return [ResizeTo(rank=rank, mode=str(mode), align_corners=bool(call.raw("align_corners")))]
     return _interpolate(call)
 
 
@@ -649,22 +671,39 @@ def split(call: Call) -> list[Primitive]:
     return [Split(axis=dim, sizes=tuple(min(step, size - start) for start in range(0, size, step)))]
 
 
-@REG.op("add", args={"alpha": 1}, inputs=(2, 2))
-def add(call: Call) -> list[Primitive]:
-    """``torch.add(input, other)``, broadcasting."""
-    return [Elementwise(op="add")]
+OPERAND = {"constant_shape": None, "weight_shape": None}
+for _name, _op, _extra in [("add", "add", {"alpha": 1}), ("sub", "subtract", {"alpha": 1}), ("mul", "multiply", {}),
+                           ("div", "divide", {"rounding_mode": None})]:
+    REG.op(_name, args={**_extra, **OPERAND}, inputs=(1, 2))(binary_builder(_op, f"torch.{_name}"))
 
 
-@REG.op("sub", args={"alpha": 1}, inputs=(2, 2))
-def sub(call: Call) -> list[Primitive]:
-    """``torch.sub(input, other)``, broadcasting."""
-    return [Elementwise(op="subtract")]
+@REG.op("mean", args={"dim": None, "keepdim": False, "dtype": None})
+def mean(call: Call) -> list[Primitive]:
+    """``torch.mean(input, dim, keepdim=False)`` (every axis when ``dim`` is absent): no MACs, as
+    pooling (a mean over the spatial axes is global average pooling)."""
+    n = len(call.x)
+    raw = call.raw("dim")
+    dims = range(n) if raw is None else (raw if isinstance(raw, (list, tuple)) else [raw])
+    axes = tuple(call.in_range_axis("dim", call._to_int("dim", d), n) for d in dims)
+    return [Reduce(op="mean", axes=axes, keepdims=call.flag("keepdim"))]
 
 
-@REG.op("mul", args={}, inputs=(2, 2))
-def mul(call: Call) -> list[Primitive]:
-    """``torch.mul(input, other)``, broadcasting."""
-    return [Elementwise(op="multiply")]
+@REG.op("transpose", args={"dim0": REQUIRED, "dim1": REQUIRED})
+def transpose(call: Call) -> list[Primitive]:
+    """``torch.transpose(input, dim0, dim1)``: swap two axes."""
+    n = len(call.x)
+    a = call.in_range_axis("dim0", call.int("dim0", min=None), n)
+    b = call.in_range_axis("dim1", call.int("dim1", min=None), n)
+    perm = list(range(n))
+    perm[a], perm[b] = perm[b], perm[a]
+    return [Permute(perm=tuple(perm))]
+
+
+@REG.op("StochasticDepth", args={"p": REQUIRED, "mode": "row"})
+def stochastic_depth(call: Call) -> list[Primitive]:
+    """``torchvision.ops.StochasticDepth(p, mode)``: the identity at inference."""
+    call.choice("mode", ["row", "batch"], case_insensitive=False)
+    return [Identity(note="stochastic depth")]
 
 
 # --------------------------------------------------------------------------- dense and normalisation

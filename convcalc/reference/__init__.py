@@ -38,19 +38,24 @@ from .conv import conv, conv_transpose
 from .ops import (
     activation,
     concat,
+    constant_operand,
     crop,
     crop_to,
     dense,
     elementwise,
     flatten,
+    gather,
     identity,
     norm,
     pad,
     per_sample_conv,
     permute,
     pixel_shuffle,
+    reduce,
     reshape,
     resize,
+    resize_to,
+    slice_,
     split,
 )
 from .pool import adaptive_pool, global_pool, pool
@@ -96,6 +101,11 @@ OPS: dict[str, Op] = {
     "pixel_shuffle": pixel_shuffle,
     "per_sample_conv": per_sample_conv,
     "split": split,
+    "constant_operand": constant_operand,
+    "reduce": reduce,
+    "slice": slice_,
+    "gather": gather,
+    "resize_to": resize_to,
 }
 
 

@@ -138,6 +138,13 @@ def resize(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Wei
 # --------------------------------------------------------------------------- reshaping
 
 
+def resize_to(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
+    """Resize the first input to the spatial sizes of the second."""
+    rank = int(fields["rank"])
+    ref, _ = to_channels_first(inputs[1], rank, bool(fields.get("channels_last", False)))
+    return resize({**fields, "sizes": tuple(ref.shape[2:]), "scales": None}, inputs[:1], weights)
+
+
 def flatten(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     x = inputs[0]
     if x.ndim == 0:
@@ -336,3 +343,41 @@ def split(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weig
         raise ExecutionError(f"cannot split an axis of {x.shape[axis]} into {sizes}")
     bounds = np.cumsum(sizes)[:-1].tolist()
     return list(np.split(x, bounds, axis=axis)), 0
+
+
+def constant_operand(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
+    """``x op t`` with a tensor ``t`` of ``shape``: a weight when ``learned``, else a constant."""
+    shape = tuple(int(d) for d in fields["shape"])
+    other = weights("weight", shape) if fields.get("learned") else np.full(shape, 0.5, np.float32)
+    try:
+        return _MERGE[fields["op"]](inputs[0], other), 0
+    except ValueError as e:
+        raise ExecutionError(f"cannot {fields['op']} {inputs[0].shape} and {shape}: {e}") from None
+
+
+_REDUCE = {"mean": np.mean, "sum": np.sum, "max": np.max, "min": np.min}
+
+
+def reduce(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
+    x = inputs[0]
+    axes = tuple(sorted({int(a) % x.ndim for a in fields["axes"]}))
+    return _REDUCE[fields["op"]](x, axis=axes, keepdims=bool(fields.get("keepdims", True))), 0
+
+
+def gather(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
+    """Entries along ``axis`` at indices of ``indices_shape`` (the last entry, everywhere)."""
+    x = inputs[0]
+    axis = int(fields["axis"]) % x.ndim
+    indices = np.full(tuple(int(d) for d in fields["indices_shape"]), x.shape[axis] - 1, dtype=np.int64)
+    return np.take(x, indices, axis=axis), 0
+
+
+def slice_(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
+    x = inputs[0]
+    index = [slice(None)] * x.ndim
+    for a, start, end, step in zip(fields["axes"], fields["starts"], fields["ends"], fields["steps"]):
+        index[int(a) % x.ndim] = slice(start, end, step)
+    out = x[tuple(index)]
+    if out.size == 0:
+        raise ExecutionError(f"the slice leaves an empty array {out.shape}")
+    return out, 0

@@ -1,0 +1,497 @@
+"""PyTorch modules as convcalc models, in the ``pytorch`` vocabulary (the user's own torch).
+
+The module is traced with ``torch.fx`` at module level: the ``torch.nn`` layers convcalc knows
+(``Conv2d``, ``BatchNorm2d``, ``ReLU``, ... and their subclasses, such as torchvision's
+``Conv3DSimple``) and ``torchvision.ops.StochasticDepth`` stay leaves, and each becomes one
+layer named by its module path (``layer1.0.conv1``) with its constructor arguments read from
+the module. Functional calls (``F.relu``, ``torch.flatten``, ``x + y``, ``x * self.gamma``,
+``torch.cat``, ``x.mean((2, 3))``, ...) become the equivalent ops, named by their fx node.
+Shapes come from ``ShapeProp`` on fake tensors: no real computation, no memory for
+activations. Python arithmetic on sizes (``x.size(0)``, ``x.view(b, g, c // g, h, w)``) is
+evaluated on the traced sizes.
+
+    >>> # convcalc.from_torch(torchvision.models.resnet18(), (1, 3, 224, 224)).plan()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import ModelError, UsageError, Where
+from ..frontends import FRAMEWORKS
+from ..model import Model
+
+REGISTRY = FRAMEWORKS["pytorch"]
+SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DEFAULT_SIZE = 224  # the size a symbolic axis is traced at (the plan stays symbolic)
+
+
+class Unsupported(Exception):
+    """A node convcalc cannot model."""
+
+
+def _torch() -> Any:
+    try:
+        import torch
+        import torch.fx
+    except ImportError:
+        raise UsageError("from_torch needs PyTorch (your own install): pip install torch") from None
+    return torch
+
+
+def from_torch(module: Any, input_shape: Sequence[Any], *, name: str | None = None,
+               trace_sizes: dict[str, int] | None = None) -> Model:
+    """A :class:`~convcalc.Model` (framework ``pytorch``) from an ``nn.Module`` and the shape of
+    its one input, batch first. A size may be a symbol name (``(1, 3, "H", "W")``): the module
+    is traced at ``trace_sizes`` (224 by default) and the plan keeps the symbol.
+    """
+    torch = _torch()
+    shape = list(input_shape)
+    symbols = {d: (trace_sizes or {}).get(d, DEFAULT_SIZE) for d in shape if isinstance(d, str)}
+    for d in shape:
+        if isinstance(d, str) and not SYMBOL.match(d):
+            raise UsageError(f"input size {d!r} is not a symbol name", fix="(1, 3, 'H', 'W')")
+        if not isinstance(d, str) and (isinstance(d, bool) or not isinstance(d, int) or d < 1):
+            raise UsageError(f"input sizes are positive integers or symbol names, got {d!r}")
+    concrete = [symbols[d] if isinstance(d, str) else d for d in shape]
+    return _Importer(torch, module, shape, concrete, name).model()
+
+
+class _Tracer:
+    """torch.fx's tracer, keeping every module convcalc models as a leaf."""
+
+    @staticmethod
+    def make(torch: Any) -> Any:
+        class Tracer(torch.fx.Tracer):
+            def is_leaf_module(self, m: Any, qualname: str) -> bool:
+                return _op_of(m) is not None or super().is_leaf_module(m, qualname)
+
+        return Tracer()
+
+
+def _op_of(m: Any) -> str | None:
+    """The pytorch-vocabulary op of a module: its class or the nearest torch.nn base class that
+    convcalc knows, when the subclass computes what the base does (it keeps the base's
+    ``forward``: torchvision's ``Conv3DSimple`` is a ``Conv3d``; ``LayerNorm2d``, which permutes
+    around its base, is traced through instead)."""
+    own_forward = type(m).forward
+    for cls in type(m).__mro__:
+        module = getattr(cls, "__module__", "")
+        if cls.__name__ == "StochasticDepth" and module.startswith("torchvision"):
+            return "StochasticDepth"
+        if module.startswith("torch.nn") and cls.__name__ in REGISTRY.ops:
+            return cls.__name__ if getattr(cls, "forward", None) is own_forward else None
+    return None
+
+
+def _tuple(v: Any) -> Any:
+    return list(v) if isinstance(v, tuple) else v
+
+
+def module_args(op: str, m: Any) -> dict[str, Any]:
+    """The constructor arguments of module ``m`` (op ``op``), as the PyTorch frontend reads them."""
+    od = REGISTRY.ops[op]
+    args: dict[str, Any] = {}
+    for key in od.args:
+        if key in ("device", "dtype", "output_size") and op.startswith("ConvTranspose"):
+            continue
+        if key == "bias":
+            value = getattr(m, "bias", None)
+            if op.startswith(("Conv", "Linear")):
+                args["bias"] = value is not None
+            elif op.startswith(("BatchNorm", "InstanceNorm", "GroupNorm", "LayerNorm")):
+                if value is None and getattr(m, "weight", None) is not None:
+                    args["bias"] = False
+            continue
+        if key in ("device", "dtype", "init"):
+            continue
+        if key == "num_parameters" and op == "PReLU":
+            args[key] = int(m.weight.numel())
+            continue
+        if hasattr(m, key):
+            value = getattr(m, key)
+            if callable(value) or hasattr(value, "shape"):
+                continue
+            args[key] = _tuple(value)
+    if op.startswith(("Dropout", "AlphaDropout")):
+        args = {"p": float(m.p)}
+    if op == "Upsample":
+        args = {k: _tuple(getattr(m, k)) for k in ("size", "scale_factor", "mode", "align_corners")
+                if getattr(m, k, None) is not None}
+    return args
+
+
+class _Importer:
+    def __init__(self, torch: Any, module: Any, shape: list[Any], concrete: list[int], name: str | None) -> None:
+        self.torch = torch
+        self.module = module
+        self.shape = shape
+        self.concrete = concrete
+        self.name = name or type(module).__name__
+        self.where_file = f"<{type(module).__name__}>"
+        self.layers: list[dict[str, Any]] = []
+        self.places: dict[str, str] = {}
+        self.names: Counter[str] = Counter()
+        self.refs: dict[Any, Any] = {}  # fx node -> a tensor ref (str), a tuple of refs, or a Python value
+        self.unsupported: Counter[str] = Counter()
+        self.first: dict[str, str] = {}
+
+    def error(self, message: str, node: str | None = None) -> ModelError:
+        return ModelError(message, file=self.where_file, node=node)
+
+    def model(self) -> Model:
+        torch = self.torch
+        try:
+            graph = _Tracer.make(torch).trace(self.module)
+        except Exception as e:  # noqa: BLE001 - fx raises many kinds for untraceable code
+            raise self.error(f"torch.fx cannot trace the module: {type(e).__name__}: {str(e).splitlines()[0][:200]}",
+                             ) from None
+        gm = torch.fx.GraphModule(self.module, graph)
+        self._propagate(gm)
+        self.modules = dict(gm.named_modules())
+        for node in gm.graph.nodes:
+            try:
+                self._node(node)
+            except Unsupported as e:
+                key = str(e) or node.op
+                self.unsupported[key] += 1
+                self.first.setdefault(key, str(node.target) if node.op == "call_module" else node.name)
+                self.refs[node] = None
+        if self.unsupported:
+            listed = ", ".join(f"{k} x{n} (first: {self.first[k]})" for k, n in self.unsupported.most_common())
+            raise self.error(f"{sum(self.unsupported.values())} call(s) convcalc cannot model: {listed}")
+        spec = {"framework": "pytorch", "input": self.shape, "layers": self.layers}
+        if SYMBOL.match(self.name):
+            spec["name"] = self.name
+        model = Model.from_dict(spec)
+        model.layers = [dataclasses.replace(ly, where=Where(self.where_file, node=self.places[ly.name]))
+                        for ly in model.layers]
+        return model
+
+    def _propagate(self, gm: Any) -> None:
+        torch = self.torch
+        from torch._subclasses.fake_tensor import FakeTensorMode
+        from torch.fx.passes.shape_prop import ShapeProp
+
+        mode = FakeTensorMode(allow_non_fake_inputs=True)
+        x = mode.from_tensor(torch.empty(self.concrete))
+        was_training = self.module.training
+        self.module.eval()
+        try:
+            with torch.no_grad():
+                ShapeProp(gm, fake_mode=mode).propagate(x)
+        except Exception as e:  # noqa: BLE001
+            raise self.error(f"the module does not run on an input of shape {tuple(self.concrete)}: "
+                             f"{type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+        finally:
+            self.module.train(was_training)
+
+    # ------------------------------------------------------------------ nodes
+
+    def _name(self, base: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_.\-/:]", "_", base) or "layer"
+        if not re.match(r"^[A-Za-z_/]", base):
+            base = "n_" + base
+        self.names[base] += 1
+        name = base if self.names[base] == 1 else f"{base}_{self.names[base] - 1}"
+        while name in self.places:
+            self.names[base] += 1
+            name = f"{base}_{self.names[base] - 1}"
+        return name
+
+    def _emit(self, node: Any, op: str, inputs: list[Any], args: dict[str, Any], base: str) -> None:
+        refs = [self._tensor(a) for a in inputs]
+        name = self._name(base)
+        self.layers.append({"op": op, "name": name, "inputs": refs, **args})
+        self.places[name] = str(node.target) if node.op == "call_module" else node.name
+        out = node.meta.get("tensor_meta")
+        if isinstance(out, (tuple, list)) and not hasattr(out, "shape"):  # several outputs (TensorMetadata is a tuple)
+            self.refs[node] = tuple(name if i == 0 else f"{name}:{i}" for i in range(len(out)))
+        else:
+            self.refs[node] = name
+
+    def _tensor(self, a: Any) -> str:
+        ref = self.refs.get(a) if hasattr(a, "op") else None
+        if not isinstance(ref, str):
+            raise Unsupported("an input convcalc could not follow")
+        return ref
+
+    def _value(self, a: Any) -> Any:
+        """A Python value of the trace (ints, tuples of sizes, ...) for an fx argument."""
+        if hasattr(a, "op"):
+            v = self.refs.get(a)
+            if isinstance(v, _Value):
+                return v.value
+            raise Unsupported("a size computed from a tensor convcalc could not follow")
+        if isinstance(a, (list, tuple)):
+            return type(a)(self._value(x) for x in a)
+        return a
+
+    def _shape(self, a: Any) -> tuple[int, ...]:
+        meta = a.meta.get("tensor_meta")
+        if meta is None or not hasattr(meta, "shape"):
+            raise Unsupported("a tensor without a traced shape")
+        return tuple(int(d) for d in meta.shape)
+
+    def _is_tensor(self, a: Any) -> bool:
+        return hasattr(a, "op") and isinstance(self.refs.get(a), (str, tuple)) or (
+            hasattr(a, "op") and a.op == "get_attr")
+
+    def _node(self, node: Any) -> None:
+        op = node.op
+        if op == "placeholder":
+            self.refs[node] = "input"
+        elif op == "output":
+            return
+        elif op == "get_attr":
+            self.refs[node] = _Weight(self._attr(node.target))
+        elif op == "call_module":
+            m = self.modules[node.target]
+            name = _op_of(m)
+            if name is None:
+                raise Unsupported(type(m).__name__)
+            self._emit(node, name, [node.args[0]], module_args(name, m), str(node.target))
+        elif op == "call_function":
+            self._function(node)
+        elif op == "call_method":
+            self._method(node)
+
+    def _attr(self, target: str) -> Any:
+        obj = self.module
+        for part in target.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def _function(self, node: Any) -> None:
+        fn = node.target
+        name = getattr(fn, "__name__", str(fn))
+        qual = f"{getattr(fn, '__module__', '') or ''}.{name}"
+        args, kwargs = node.args, node.kwargs
+        if fn is getattr:
+            base = self.refs.get(args[0])
+            if args[1] == "shape" and isinstance(base, str):
+                self.refs[node] = _Value(self._shape(args[0]))
+                return
+            raise Unsupported(f"getattr {args[1]}")
+        if fn is operator.getitem:
+            base = self.refs.get(args[0])
+            if isinstance(base, tuple):
+                self.refs[node] = base[args[1]]
+                return
+            if isinstance(base, _Value):
+                self.refs[node] = _Value(base.value[self._value(args[1])])
+                return
+            raise Unsupported("indexing a tensor")
+        if fn in (operator.floordiv, operator.mul, operator.add, operator.sub, operator.truediv, operator.eq) and \
+                not any(self._is_tensor(a) for a in args):
+            self.refs[node] = _Value(fn(*(self._value(a) for a in args)))
+            return
+        if name == "_assert":
+            self.refs[node] = _Value(None)
+            return
+        binary = {operator.add: "add", operator.iadd: "add", operator.mul: "mul", operator.imul: "mul",
+                  operator.sub: "sub", operator.truediv: "div"}
+        torch_binary = {"add": "add", "mul": "mul", "sub": "sub", "div": "div", "true_divide": "div"}
+        if fn in binary or (qual.startswith("torch.") and name in torch_binary and len(args) >= 2):
+            self._binary(node, binary.get(fn) or torch_binary[name], args[0], args[1])
+            return
+        simple = {"relu": "ReLU", "relu6": "ReLU6", "silu": "SiLU", "gelu": "GELU", "sigmoid": "Sigmoid",
+                  "tanh": "Tanh", "hardswish": "Hardswish", "hardsigmoid": "Hardsigmoid", "dropout": "Dropout",
+                  "stochastic_depth": "StochasticDepth"}
+        if name in simple:
+            op = simple[name]
+            extra = {}
+            if op == "StochasticDepth":
+                extra = {"p": float(self._arg(node, 1, "p", 0.0)), "mode": self._arg(node, 2, "mode", "row")}
+            elif op == "Dropout":
+                extra = {"p": float(self._arg(node, 1, "p", 0.5))}
+            elif op == "GELU" and kwargs.get("approximate"):
+                extra = {"approximate": kwargs["approximate"]}
+            self._emit(node, op, [args[0]], extra, node.name)
+            return
+        if name == "flatten":
+            self._emit(node, "flatten", [args[0]], {"start_dim": self._arg(node, 1, "start_dim", 0),
+                                                    "end_dim": self._arg(node, 2, "end_dim", -1)}, node.name)
+            return
+        if name in ("cat", "concat"):
+            tensors = args[0]
+            self._emit(node, "cat", list(tensors), {"dim": self._arg(node, 1, "dim", 0)}, node.name)
+            return
+        if name in ("adaptive_avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool2d"):
+            rank = name[-2]
+            kind = "AdaptiveAvgPool" if "avg" in name else "AdaptiveMaxPool"
+            self._emit(node, f"{kind}{rank}d", [args[0]], {"output_size": _tuple(self._value(
+                self._arg(node, 1, "output_size", None)))}, node.name)
+            return
+        if name in ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d"):
+            rank = name[-2]
+            if name.startswith("max"):
+                keys = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
+                op = f"MaxPool{rank}d"
+            else:
+                keys = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+                op = f"AvgPool{rank}d"
+            values = {k: _tuple(self._value(self._arg(node, i + 1, k, None))) for i, k in enumerate(keys)}
+            self._emit(node, op, [args[0]], {k: v for k, v in values.items() if v is not None and v != []}, node.name)
+            return
+        if name in ("conv1d", "conv2d", "conv3d") and qual.startswith("torch"):
+            self._functional_conv(node, name)
+            return
+        if name == "layer_norm":
+            weight = self._arg(node, 2, "weight", None)
+            shape = _tuple(self._value(self._arg(node, 1, "normalized_shape", None)))
+            bias = self._arg(node, 3, "bias", None)
+            self._emit(node, "LayerNorm", [args[0]], {"normalized_shape": shape, "eps": float(self._arg(
+                node, 4, "eps", 1e-5)), "elementwise_affine": weight is not None, "bias": bias is not None}, node.name)
+            return
+        if name == "interpolate":
+            size = self._arg(node, 1, "size", None)
+            extra = {k: self._value(kwargs[k]) for k in ("mode", "align_corners") if kwargs.get(k) is not None}
+            source = self._size_source(size)
+            if source is not None:
+                self._emit(node, "interpolate", [args[0], source], extra, node.name)
+                return
+            if size is not None:
+                extra["size"] = _tuple(self._value(size))
+            scale = self._arg(node, 2, "scale_factor", None)
+            if scale is not None:
+                extra["scale_factor"] = _tuple(self._value(scale))
+            self._emit(node, "interpolate", [args[0]], extra, node.name)
+            return
+        if name in ("permute", "transpose", "mean", "chunk", "reshape", "split"):
+            self._method_like(node, name, args[0], args[1:], kwargs)
+            return
+        raise Unsupported(qual.lstrip("."))
+
+    def _arg(self, node: Any, index: int, key: str, default: Any) -> Any:
+        if len(node.args) > index:
+            return node.args[index]
+        return node.kwargs.get(key, default)
+
+    def _size_source(self, size: Any) -> Any:
+        """The tensor whose spatial size ``size`` is (``x.shape[-2:]``), to keep it symbolic."""
+        if not hasattr(size, "op") or size.target is not operator.getitem:
+            return None
+        base, index = size.args
+        if hasattr(base, "op") and base.op == "call_function" and base.target is getattr and base.args[1] == "shape":
+            tensor = base.args[0]
+        elif hasattr(base, "op") and base.op == "call_method" and base.target == "size" and len(base.args) == 1:
+            tensor = base.args[0]
+        else:
+            return None
+        if isinstance(index, slice) and index.stop is None and index.step is None and index.start is not None and \
+                index.start < 0 and -index.start == len(self._shape(tensor)) - 2:
+            return tensor
+        return None
+
+    def _binary(self, node: Any, op: str, a: Any, b: Any) -> None:
+        ta, tb = self._is_tensor(a) and not self._is_weight(a), self._is_tensor(b) and not self._is_weight(b)
+        if ta and tb:
+            self._emit(node, op, [a, b], {}, node.name)
+            return
+        data, other = (a, b) if ta else (b, a)
+        if not (ta or tb):
+            raise Unsupported(f"{op} of constants")
+        if self._is_weight(other):
+            w = self.refs[other].tensor
+            key = "weight_shape" if getattr(w, "requires_grad", False) or _is_parameter(self.torch, w) else \
+                "constant_shape"
+            self._emit(node, op, [data], {key: [int(d) for d in w.shape]}, node.name)
+            return
+        value = self._value(other)
+        if isinstance(value, (int, float)):
+            self._emit(node, op, [data], {"constant_shape": []}, node.name)
+            return
+        raise Unsupported(f"{op} with a {type(value).__name__}")
+
+    def _is_weight(self, a: Any) -> bool:
+        return hasattr(a, "op") and isinstance(self.refs.get(a), _Weight)
+
+    def _functional_conv(self, node: Any, name: str) -> None:
+        weight = self._arg(node, 1, "weight", None)
+        if not self._is_weight(weight):
+            raise Unsupported(f"{name} with a computed weight")
+        w = self.refs[weight].tensor
+        bias = self._arg(node, 2, "bias", None)
+        values = {k: _tuple(self._value(self._arg(node, i + 3, k, d))) for i, (k, d) in
+                  enumerate((("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1)))}
+        rank = int(name[-2])
+        args = {"out_channels": int(w.shape[0]), "kernel_size": [int(k) for k in w.shape[2:]], "bias": bias is not None,
+                **values}
+        op = f"Conv{rank}d"
+        label = weight.target.rsplit(".", 1)[0] if "." in str(weight.target) else node.name
+        self._emit(node, op, [node.args[0]], args, label)
+
+    def _method(self, node: Any) -> None:
+        name = node.target
+        args = node.args
+        if name == "size":
+            shape = self._shape(args[0])
+            self.refs[node] = _Value(shape if len(args) == 1 and "dim" not in node.kwargs else
+                                     shape[self._value(args[1] if len(args) > 1 else node.kwargs["dim"])])
+            return
+        if name == "dim":
+            self.refs[node] = _Value(len(self._shape(args[0])))
+            return
+        if name in ("contiguous", "clone", "detach", "float"):
+            self.refs[node] = self.refs.get(args[0])
+            return
+        self._method_like(node, name, args[0], args[1:], node.kwargs)
+
+    def _method_like(self, node: Any, name: str, x: Any, rest: Sequence[Any], kwargs: dict[str, Any]) -> None:
+        if name in ("view", "reshape"):
+            target = rest[0] if len(rest) == 1 and isinstance(self._value(rest[0]), (tuple, list)) else rest
+            shape = [int(d) for d in self._value(list(target))]
+            self._emit(node, "reshape", [x], {"shape": shape}, node.name)
+        elif name == "permute":
+            dims = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
+            self._emit(node, "permute", [x], {"dims": [int(d) for d in self._value(list(dims))]}, node.name)
+        elif name == "transpose":
+            self._emit(node, "transpose", [x], {"dim0": self._value(rest[0]), "dim1": self._value(rest[1])}, node.name)
+        elif name == "flatten":
+            self._emit(node, "flatten", [x], {"start_dim": self._value(rest[0]) if rest else kwargs.get("start_dim", 0),
+                                              "end_dim": self._value(rest[1]) if len(rest) > 1 else
+                                              kwargs.get("end_dim", -1)}, node.name)
+        elif name == "mean":
+            dim = rest[0] if rest else kwargs.get("dim")
+            keep = rest[1] if len(rest) > 1 else kwargs.get("keepdim", False)
+            self._emit(node, "mean", [x], {"dim": _tuple(self._value(dim)), "keepdim": bool(keep)}, node.name)
+        elif name == "chunk":
+            chunks = rest[0] if rest else kwargs["chunks"]
+            dim = rest[1] if len(rest) > 1 else kwargs.get("dim", 0)
+            self._emit(node, "chunk", [x], {"chunks": self._value(chunks), "dim": self._value(dim)}, node.name)
+        elif name == "split":
+            sections = rest[0] if rest else kwargs["split_size"]
+            dim = rest[1] if len(rest) > 1 else kwargs.get("dim", 0)
+            self._emit(node, "split", [x], {"split_size_or_sections": _tuple(self._value(sections)),
+                                            "dim": self._value(dim)}, node.name)
+        elif name in ("add", "mul", "sub", "div", "add_", "mul_"):
+            self._binary(node, name.rstrip("_"), x, rest[0])
+        elif name in ("relu", "relu_", "sigmoid", "tanh"):
+            op = {"relu": "ReLU", "relu_": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}[name]
+            self._emit(node, op, [x], {"inplace": True} if name == "relu_" else {}, node.name)
+        else:
+            raise Unsupported(f"Tensor.{name}")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Value:
+    """A Python value computed on the traced sizes (``x.size()``, ``c // g``)."""
+
+    value: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class _Weight:
+    """A parameter or buffer the graph reads (``self.gamma``)."""
+
+    tensor: Any
+
+
+def _is_parameter(torch: Any, t: Any) -> bool:
+    return isinstance(t, torch.nn.Parameter)

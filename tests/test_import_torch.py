@@ -1,0 +1,145 @@
+"""from_torch on live PyTorch modules: torchvision's models, traced with torch.fx and planned,
+against what torch itself reports for the same models (tests/importers/fixtures/torchvision:
+torch.fx ShapeProp shapes per module call, ``numel`` of each module's parameters and
+FlopCounterMode's MACs per module, written by tests/importers/generators/gen_torchvision.py with
+torch 2.13.0 and torchvision 0.28.0), and small modules checked against torch right here.
+
+Runs in CI (CONVCALC_REQUIRE_TORCH=1: a missing torch or torchvision fails these tests).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import convcalc
+from convcalc.errors import ModelError
+
+from .conftest import torch_or_skip, torchvision_or_skip
+
+pytestmark = pytest.mark.torch
+
+FIXTURES = Path(__file__).parent / "importers" / "fixtures" / "torchvision"
+ATTENTION = ("vit_b_16", "swin_t")
+MODELS = sorted(p.stem for p in FIXTURES.glob("*.json") if not p.stem.startswith("_") and p.stem not in ATTENTION)
+BUILD = {"googlenet": {"aux_logits": False, "init_weights": False},
+         "inception_v3": {"aux_logits": False, "init_weights": False}}
+SEGMENTATION = {"weights_backbone": None, "aux_loss": False}
+
+
+def build(name: str):
+    tv = torchvision_or_skip()
+    kwargs = BUILD.get(name, SEGMENTATION if name.startswith(("fcn", "deeplab", "lraspp")) else {})
+    return tv.models.get_model(name, weights=None, **kwargs).eval()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_torchvision_model_matches_torch_layer_by_layer(name):
+    expected = json.loads((FIXTURES / f"{name}.json").read_text())
+    module = build(name)
+    assert sum(p.numel() for p in module.parameters()) == expected["total_params"]  # the same model as the fixture
+    plan = convcalc.from_torch(module, expected["input_shape"]).plan()
+    layers = {ly.name: ly for ly in plan.layers}
+    calls: Counter[str] = Counter()
+    compared = 0
+    for node in expected["nodes"]:
+        if node["op"] != "call_module":
+            continue
+        target = node["target"]
+        calls[target] += 1  # a module called again (resnet's relu) is the layer target_1, target_2, ...
+        layer = layers.get(target if calls[target] == 1 else f"{target}_{calls[target] - 1}")
+        if layer is None:
+            continue  # a module torch.fx kept whole that convcalc traces through (LayerNorm2d)
+        assert list(layer.output_shape) == node["output_shape"], target
+        if calls[target] == 1:
+            assert layer.params == node["params"], target
+        compared += 1
+    assert compared >= 0.5 * sum(1 for n in expected["nodes"] if n["op"] == "call_module")
+    for path, figures in expected["macs_by_module"].items():
+        if path in layers:
+            assert layers[path].macs == figures["macs"], path
+    assert (plan.totals.params, plan.totals.macs) == (expected["total_params"], expected["total_macs"])
+    assert plan.layers[0].where.node and plan.layers[0].where.file == f"<{type(module).__name__}>"
+
+
+def test_a_symbolic_input_keeps_the_symbols():
+    module = build("resnet50")
+    symbolic = convcalc.from_torch(module, (1, 3, "H", "W")).plan()
+    assert convcalc.dims.fmt_shape(symbolic.layer("layer4.2.relu_2").output_shape) == "(1, 2048, ceil(H/32), ceil(W/32))"
+    at_224 = convcalc.from_torch(module, (1, 3, "H", "W")).plan(H=224, W=224)
+    assert at_224.totals.macs == 4089184256
+
+
+def _torch_numbers(module, shape):
+    torch = torch_or_skip()
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        out = module.eval()(torch.zeros(shape))
+    return tuple(out.shape), sum(p.numel() for p in module.parameters()), counter.get_total_flops() // 2
+
+
+def test_functional_forms_match_torch():
+    torch = torch_or_skip()
+    import torch.nn.functional as F
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+            self.gamma = torch.nn.Parameter(torch.ones(8, 1, 1))
+            self.fc = torch.nn.Linear(8, 5)
+
+        def forward(self, x):
+            y = F.relu(self.conv(x))
+            y = y * self.gamma + y / 2.0 - 1
+            y = F.max_pool2d(y, 2, 2)
+            z = F.avg_pool2d(y, kernel_size=3, stride=1, padding=1)
+            y = torch.cat([y, z], dim=1)
+            a, b = y.chunk(2, dim=1)
+            y = (a + b).transpose(2, 3)
+            y = F.interpolate(y, scale_factor=2, mode="nearest")
+            y = y.mean((2, 3))
+            return self.fc(y)
+
+    module = Net()
+    shape, params, macs = _torch_numbers(module, (2, 3, 12, 10))
+    plan = convcalc.from_torch(module, (2, 3, 12, 10)).plan()
+    assert (plan.outputs()[0].output_shape, plan.totals.params, plan.totals.macs) == (shape, params, macs)
+    assert plan.layer("mul").params == 8  # the learned layer scale counts
+
+
+def test_interpolate_to_another_tensors_size_stays_symbolic():
+    torch = torch_or_skip()
+    import torch.nn.functional as F
+
+    class Up(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.down = torch.nn.Conv2d(3, 3, 3, stride=4, padding=1)
+
+        def forward(self, x):
+            return F.interpolate(self.down(x), size=x.shape[-2:], mode="bilinear", align_corners=False) + x
+
+    model = convcalc.from_torch(Up(), (1, 3, "H", "W"))
+    plan = model.plan()
+    assert convcalc.dims.fmt_shape(plan.layers[-1].output_shape) == "(1, 3, H, W)"
+    assert model.plan(H=37, W=50).layers[-1].output_shape == _torch_numbers(Up(), (1, 3, 37, 50))[0]
+
+
+def test_an_unsupported_module_is_named():
+    torch = torch_or_skip()
+
+    class Attn(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, x):
+            return self.attn(x, x, x)[0]
+
+    with pytest.raises(ModelError, match=r"cannot model: MultiheadAttention x1 \(first: attn\)"):
+        convcalc.from_torch(Attn(), (1, 4, 8))
