@@ -58,6 +58,13 @@ def from_onnx(source: Any, *, name: str | None = None) -> Model:
     return _planner("importers.onnx_file").from_onnx(source, name=name)
 
 
+def from_keras(source: Any, *, name: str | None = None) -> Model:
+    """A :class:`Model` (framework ``keras`` or ``tf.keras``, from the file's own version fields)
+    from a ``.keras`` file, ``model.to_json()`` text or file, an ``.h5`` file, a config dict, or a
+    live Keras model; only the architecture is read, never weights or code."""
+    return _planner("importers.keras_file").from_keras(source, name=name)
+
+
 def from_torch(module: Any, input_shape: Any, *, name: str | None = None) -> Model:
     """A :class:`Model` (framework ``pytorch``) from an ``nn.Module`` (your own torch), traced
     with torch.fx on fake tensors; ``input_shape`` may hold symbol names: ``(1, 3, "H", "W")``."""
@@ -81,6 +88,7 @@ __all__ = [
     "Totals",
     "UsageError",
     "Variants",
+    "from_keras",
     "from_onnx",
     "from_torch",
     "load",

@@ -30,6 +30,7 @@ from ..ir import (
     Activation,
     AdaptivePool,
     Concat,
+    ConstantOperand,
     Conv,
     ConvTranspose,
     Crop,
@@ -48,7 +49,7 @@ from ..ir import (
     axis_name,
     layout,
 )
-from ._base import REQUIRED, Call, Registry, Window, crop_to_builder, keys, per_sample_conv_builder
+from ._base import REQUIRED, Call, Registry, Window, binary_builder, crop_to_builder, keys, per_sample_conv_builder
 from ._base import channels_last as layout_of
 
 
@@ -310,10 +311,17 @@ DW_KEYS = {
 }
 
 
+def _no_groups(call: Call) -> None:
+    """tf.keras saves its base class's ``groups`` (always 1) in depthwise and separable configs."""
+    if "groups" in call.op.args and call.raw("groups") not in (1, None):
+        raise call.fail("groups", f"{call.op.name} takes no groups other than 1, got {call.raw('groups')!r}")
+
+
 @KERAS.op("DepthwiseConv1D", "DepthwiseConv2D", args=DW_KEYS, fix=_conv_fix, ranks=(1, 2), window=CONV_WINDOW)
 def depthwise(call: Call) -> list[Primitive]:
     """``DepthwiseConv{1,2}D`` (§5): ``prod(k)*C*m`` weights + ``C*m`` biases; a grouped conv
     with ``groups = C``."""
+    _no_groups(call)
     r = call.rank
     m = call.dim("depth_multiplier")
     k, s, d = window_args(call, r)
@@ -343,6 +351,7 @@ SEP_KEYS = {
 def separable(call: Call) -> list[Primitive]:
     """``SeparableConv{1,2}D`` (§5, trap 14): a depthwise conv (no bias) then a 1x1 pointwise
     conv with the single bias: ``prod(k)*C*m + C*m*filters + filters``."""
+    _no_groups(call)
     r = call.rank
     filters = call.dim("filters")
     m = call.dim("depth_multiplier")
@@ -636,6 +645,47 @@ for _name, _op, _n in [("Add", "add", (1, None)), ("Subtract", "subtract", (2, 2
     KERAS.op(_name, args=dict(BASE), inputs=_n)(_merge(_op, _n))
 
 
+# Keras 3 ops in a functional graph (keras.ops.add(x, 3.0)) and tf.keras' TFOpLambda
+# (tf.math.multiply): one tensor with a constant or a learned tensor, or two tensors.
+for _name, _op in [("ops.add", "add"), ("ops.multiply", "multiply")]:
+    KERAS.op(_name, args={"constant_shape": None, "weight_shape": None, **BASE}, inputs=(1, 2))(
+        binary_builder(_op, f"keras.{_name}"))
+
+
+@KERAS.op("Rescaling", args={"scale": REQUIRED, "offset": 0.0, **BASE})
+def rescaling(call: Call) -> list[Primitive]:
+    """``Rescaling(scale, offset)``: ``x * scale + offset``, no parameters."""
+    return [Identity(note="rescaling")]
+
+
+@KERAS.op("Normalization", args={"axis": -1, "mean": None, "variance": None, "invert": False, **BASE})
+def normalization(call: Call) -> list[Primitive]:
+    """``Normalization(axis, mean, variance)``: ``(x - mean) / sqrt(variance)``. Without given
+    statistics the layer adapts and keeps mean, variance (per ``axis`` entry) and a count as
+    non-trainable weights — Keras counts them (EfficientNet: 3 + 3 + 1 = 7); given as lists, the
+    statistics are constants and count nothing."""
+    axis = call.raw("axis")
+    axes = [axis] if isinstance(axis, int) else list(axis or [])
+    x = call.x
+    size = prod(x[call.in_range_axis("axis", a, len(x))] for a in axes) if axes else 1
+    frozen = 0 if call.raw("mean") is not None else norm(2 * size + 1)
+    return [Norm(norm_kind="normalization", axes=tuple(a % len(x) for a in axes), scale=False, center=False,
+                 non_trainable=frozen)]
+
+
+@KERAS.op("LayerScale", args={"init_values": REQUIRED, "projection_dim": REQUIRED, **BASE})
+def layer_scale(call: Call) -> list[Primitive]:
+    """ConvNeXt's ``LayerScale(init_values, projection_dim)`` (keras.applications.convnext): a
+    learned per-channel scale on the last axis, ``projection_dim`` parameters."""
+    return [ConstantOperand(op="multiply", shape=(call.int("projection_dim"),), learned=True)]
+
+
+@KERAS.op("CustomScaleLayer", args={"scale": REQUIRED, **BASE}, inputs=(2, 2))
+def custom_scale_layer(call: Call) -> list[Primitive]:
+    """InceptionResNetV2's ``CustomScaleLayer(scale)``: ``a + b * scale`` of two tensors, no weights."""
+    return [Elementwise(op="add", broadcast=True)]
+
+
 # --------------------------------------------------------------------------- dense and normalisation
 
 DENSE_KEYS = {"units": REQUIRED, "activation": None, "use_bias": True, "lora_rank": None, "lora_alpha": None,
@@ -807,6 +857,11 @@ KERAS.op("PerSampleConv", args={"mode": "valid", "data_format": None, **BASE}, i
 
 # Arguments tf.keras (tf_keras 2.21) takes that Keras 3 does not, and the reverse.
 TF_ONLY_ARGS = {
+    # tf.keras' depthwise and separable layers save their Conv base class's arguments too.
+    **{f"DepthwiseConv{r}D": {"groups": 1, **keys("kernel_initializer", "kernel_regularizer", "kernel_constraint")}
+       for r in (1, 2)},
+    **{f"SeparableConv{r}D": {"groups": 1, **keys("kernel_initializer", "kernel_regularizer", "kernel_constraint")}
+       for r in (1, 2)},
     "BatchNormalization": {"fused": None, "virtual_batch_size": None, "adjustment": None},
     "Softmax": {"robust_masking": False},
     "LeakyReLU": {"alpha": 0.3},

@@ -16,19 +16,36 @@ from typing import Any
 from ..errors import UsageError
 
 ONNX_SUFFIXES = (".onnx",)
+KERAS_SUFFIXES = (".keras", ".h5")
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def load_any(path: str) -> Any:
-    """A model file of any kind convcalc reads: YAML model files (design.md §2) and ``.onnx``."""
+    """A model file of any kind convcalc reads: YAML model files (design.md §2), ``.onnx``, and
+    Keras files (``.keras``, ``model.to_json()`` text, ``.h5``), told apart by suffix and content."""
     suffix = os.path.splitext(path)[1].lower()
     if suffix in ONNX_SUFFIXES or (suffix not in YAML_SUFFIXES and _looks_like_onnx(path)):
         from .onnx_file import from_onnx
 
         return from_onnx(path)
+    if suffix in KERAS_SUFFIXES or (suffix == ".json" and _looks_like_keras_json(path)):
+        from .keras_file import from_keras
+
+        return from_keras(path)
     from ..loader import load
 
     return load(path)
+
+
+def _looks_like_keras_json(path: str) -> bool:
+    """Keras' to_json() starts with the model's class: {"module": ..., "class_name": ...} or
+    {"class_name": "Functional", ...}; convcalc's own model files (YAML, or JSON) do not."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return b'"class_name"' in head and b'"config"' in head
 
 
 def _looks_like_onnx(path: str) -> bool:

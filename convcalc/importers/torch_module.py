@@ -164,7 +164,8 @@ class _Importer:
                 self.refs[node] = None
         if self.unsupported:
             listed = ", ".join(f"{k} x{n} (first: {self.first[k]})" for k, n in self.unsupported.most_common())
-            raise self.error(f"{sum(self.unsupported.values())} call(s) convcalc cannot model: {listed}")
+            raise ModelError(f"{sum(self.unsupported.values())} call(s) convcalc cannot model: {listed}",
+                             file=self.where_file, fix="see `convcalc ops pytorch` for the modules convcalc models")
         spec = {"framework": "pytorch", "input": self.shape, "layers": self.layers}
         if SYMBOL.match(self.name):
             spec["name"] = self.name

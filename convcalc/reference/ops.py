@@ -248,6 +248,15 @@ def norm(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weigh
         mean = store("moving_mean", stats_shape).reshape(param_shape)
         var = store("moving_variance", stats_shape, positive=True).reshape(param_shape)
         y = (x - mean) / np.sqrt(var + eps)
+    elif kind == "normalization":
+        # Keras Normalization: adapted statistics (mean, variance, count) are non-trainable
+        # weights; statistics given as constants are not weights.
+        store = weights if fields.get("non_trainable", 0) else Weights(weights.rng)
+        mean = store("mean", stats_shape).reshape(param_shape)
+        var = store("variance", stats_shape, positive=True).reshape(param_shape)
+        if fields.get("non_trainable", 0):
+            store("count", (1,))
+        y = (x - mean) / np.sqrt(var + eps)
     elif kind == "layer":
         y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
     elif kind in ("group", "instance"):
