@@ -170,6 +170,7 @@ class Primitive:
 
     kind: ClassVar[str] = "primitive"
     arity: ClassVar[tuple[int, int | None]] = (1, 1)  # (min, max) number of inputs
+    unknown: ClassVar[frozenset[str]] = frozenset()  # figures this primitive cannot know ("macs", "params")
 
     def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
         return inputs[0]
@@ -819,6 +820,33 @@ class Concat(Primitive):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Opaque(Primitive):
+    """A node convcalc cannot model, kept with the output shapes its source states (an imported
+    model planned with ``partial``): its MACs are unknown, and its parameters too unless the
+    source has its weights (``params_known``)."""
+
+    kind: ClassVar[str] = "opaque"
+    arity: ClassVar[tuple[int, int | None]] = (0, None)
+    shapes: tuple[Shape, ...]
+    trainable: Dim = 0
+    params_known: bool = True
+    source_op: str = ""
+
+    @property
+    def unknown(self) -> frozenset[str]:  # type: ignore[override]
+        return frozenset({"macs"}) if self.params_known else frozenset({"macs", "params"})
+
+    def infer_all(self, inputs: tuple[Shape, ...], checks: Checks) -> tuple[Shape, ...]:
+        return self.shapes
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        return self.shapes[0]
+
+    def params(self) -> tuple[Dim, Dim]:
+        return (self.trainable, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Split(Primitive):
     """Split along ``axis`` into pieces of ``sizes`` (which must add up to the axis): several
     outputs, one per piece (``torch.split``/``chunk``, ONNX ``Split``). A layer reading piece
@@ -1147,6 +1175,7 @@ __all__ = [
     "GlobalPool",
     "Identity",
     "Norm",
+    "Opaque",
     "Pad",
     "PerSampleConv",
     "PixelShuffle",

@@ -41,6 +41,9 @@ from .graph import Layer, Source, sources_of, topological_order
 from .ir import Checks, Constraint, Primitive
 
 FLOPS_PER_MAC = 2
+# What a primitive's unknown figure makes unknown in the layer's figures.
+UNKNOWN_FIGURES = {"macs": frozenset({"macs", "flops"}),
+                   "params": frozenset({"params", "trainable_params", "non_trainable_params"})}
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class LayerPlan:
     output_shapes: tuple[tuple, ...] = ()
     sources: tuple[Source, ...] = ()
     where: Where = Where()
+    unknown: frozenset[str] = frozenset()  # figure keys convcalc cannot know here (an Opaque layer's MACs)
 
     @property
     def outputs(self) -> tuple[tuple, ...]:
@@ -101,7 +105,7 @@ class LayerPlan:
         }
         if len(self.outputs) > 1:
             out["output_shapes"] = [[_json_dim(d) for d in s] for s in self.outputs]
-        out.update({f.key: _json_dim(getattr(self, f.key)) for f in FIGURES})
+        out.update({f.key: None if f.key in self.unknown else _json_dim(getattr(self, f.key)) for f in FIGURES})
         return out
 
 
@@ -188,9 +192,15 @@ class Plan:
         read = {s.producer for ly in self.layers for s in ly.sources}
         return [ly for ly in self.layers if ly.name not in read] or [self.layers[-1]]
 
+    @property
+    def unknown(self) -> frozenset[str]:
+        """Figure keys some layer cannot know (``--partial`` imports): their totals are lower bounds."""
+        return frozenset().union(*(ly.unknown for ly in self.layers))
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON report (design.md §3)."""
-        return {
+        """The JSON report (design.md §3); ``macs_complete``/``params_complete`` are added (false)
+        when some layer's figure is unknown, and its per-layer value is ``null``."""
+        out = {
             "name": self.name,
             "framework": self.framework,
             "dtype": self.dtype,
@@ -201,6 +211,11 @@ class Plan:
             "constraints_by_kind": self.constraint_summary,
             "notes": list(self.notes),
         }
+        if "macs" in self.unknown:
+            out["macs_complete"] = False
+        if "params" in self.unknown:
+            out["params_complete"] = False
+        return out
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -250,31 +265,54 @@ def build_plan(
     ``free`` names symbols to keep symbolic even when the file gives them a default (for
     ``solve`` and ``--sweep``).
     """
-    overrides = dict(overrides or {})
-    for k, v in overrides.items():
-        try:
-            check_symbol_value(k, v)
-        except ArgumentError as e:
-            raise UsageError(e.message, fix=e.fix) from None
-    env = {k: v for k, v in {**model.symbols, **overrides}.items() if k not in free or k in overrides}
-    used: set[str] = set()
-    checks = Checks()
-    tensors: dict[str, tuple[tuple, ...]] = {}  # producer -> its output shapes
-    origin: dict[str, str] = {}
-    for name, raw in model.inputs.items():
-        dims = []
+    planner = Planner(model, overrides, free=free)
+    sources = sources_of(model.layers, list(model.inputs), model.file)
+    for layer in topological_order(model.layers, sources, model.file):
+        planner.add(layer, sources[layer.name])
+    return planner.finish(strict_symbols=strict_symbols)
+
+
+class Planner:
+    """Plans layers one at a time, in an order where each comes after what it reads: what
+    :func:`build_plan` does for a whole model, and what an importer uses to know the shape of
+    every tensor so far (to fold ``Shape`` arithmetic into numbers or closed forms)."""
+
+    def __init__(self, model: Plannable, overrides: Mapping[str, Any] | None = None, *,
+                 free: frozenset[str] | set[str] = frozenset()) -> None:
+        self.model = model
+        self.overrides = dict(overrides or {})
+        for k, v in self.overrides.items():
+            try:
+                check_symbol_value(k, v)
+            except ArgumentError as e:
+                raise UsageError(e.message, fix=e.fix) from None
+        self.env = {k: v for k, v in {**model.symbols, **self.overrides}.items() if k not in free or k in self.overrides}
+        self.used: set[str] = set()
+        self.checks = Checks()
+        self.tensors: dict[str, tuple[tuple, ...]] = {}  # producer -> its output shapes
+        self.origin: dict[str, str] = {}
+        self.where: dict[str, Where] = {}
+        self.plans: list[LayerPlan] = []
+        for name, raw in model.inputs.items():
+            self.tensors[name] = (self._input_shape(name, raw),)
+            self.origin[name] = (f"the model input '{name}'" if len(model.inputs) > 1 or name != "input"
+                                 else "the model input")
+        self.known_symbols = model.symbol_names()
+
+    def _input_shape(self, name: str, raw: tuple) -> tuple:
+        model, dims = self.model, []
         for d in raw:
             try:
                 if isinstance(d, str):
                     ast = parse_dim_ast(d)
-                    used |= ast_names(ast)
-                    value = dim_from_ast(ast, env, d)
+                    self.used |= ast_names(ast)
+                    value = dim_from_ast(ast, self.env, d)
                 else:
-                    value = parse_dim(d, env)
+                    value = parse_dim(d, self.env)
             except ArgumentError as e:
                 raise e.add_context(file=model.file, line=model.input_lines.get(name), key="input") from None
-            checks.layer = name
-            checks.require_ge(
+            self.checks.layer = name
+            self.checks.require_ge(
                 value,
                 1,
                 lambda d=d, value=value, name=name: ArgumentError(
@@ -284,73 +322,80 @@ def build_plan(
                 ),
             )
             dims.append(value)
-        tensors[name] = (tuple(dims),)
-        origin[name] = f"the model input '{name}'" if len(model.inputs) > 1 or name != "input" else "the model input"
+        return tuple(dims)
 
-    known_symbols = model.symbol_names()
-    sources = sources_of(model.layers, list(model.inputs), model.file)
-    order = topological_order(model.layers, sources, model.file)
-    plans: list[LayerPlan] = []
-    where = {ly.name: ly.where for ly in model.layers}
-    for layer in order:
-        srcs = sources[layer.name]
+    def shape(self, src: Source) -> tuple:
+        """The shape of a tensor planned so far (an input, or an output of a planned layer)."""
+        return _tensor(self.tensors, src)
+
+    def add(self, layer: Layer, srcs: tuple[Source, ...]) -> LayerPlan:
+        """Plan one layer whose sources are all planned; raise its error with every context."""
+        model, checks = self.model, self.checks
+        self.where[layer.name] = layer.where
         checks.layer = layer.name
         op = call = None
         try:
-            in_shapes = tuple(_tensor(tensors, s) for s in srcs)
+            in_shapes = tuple(_tensor(self.tensors, s) for s in srcs)
             op = lookup(model.registry, layer.op)
-            call = op.bind(layer.name, layer.op, layer.args, in_shapes, sources=[str(s) for s in srcs], env=env,
-                           key_lines=layer.key_lines, known_symbols=known_symbols)
+            call = op.bind(layer.name, layer.op, layer.args, in_shapes, sources=[str(s) for s in srcs], env=self.env,
+                           key_lines=layer.key_lines, known_symbols=self.known_symbols)
             steps = op.build(call)
-            used |= call.used_symbols
+            self.used |= call.used_symbols
             step_shapes, outputs, trainable, frozen, macs = _run(steps, in_shapes, checks)
+            unknown = frozenset().union(*(UNKNOWN_FIGURES[u] for step in steps for u in step.unknown))
         except ConvcalcError as e:
             if e.fix is None and op is not None and op.fix is not None and call is not None:
                 e.fix = op.fix(e, call)
-            details = [f"input {fmt_shape(_tensor(tensors, s))} comes from " + _origin(s, where, origin, model.file)
-                       for s in srcs if s.producer in tensors and s.index < len(tensors[s.producer])]
+            details = [f"input {fmt_shape(_tensor(self.tensors, s))} comes from "
+                       + _origin(s, self.where, self.origin, model.file)
+                       for s in srcs if s.producer in self.tensors and s.index < len(self.tensors[s.producer])]
             raise e.add_context(layer=layer.name, op=layer.op, where=_located(layer.where, model.file),
                                 details=details)
         trainable, frozen = model.registry.param_convention(layer.args, trainable, frozen)
-        plans.append(
-            LayerPlan(
-                name=layer.name,
-                op=layer.op,
-                inputs=tuple(str(s) for s in srcs) if layer.inputs is None else layer.inputs,
-                line=layer.line,
-                input_shapes=in_shapes,
-                output_shape=outputs[0],
-                trainable_params=trainable,
-                non_trainable_params=frozen,
-                macs=macs,
-                dtype_bytes=DTYPE_BYTES[model.dtype],
-                steps=tuple(steps),
-                step_shapes=tuple(step_shapes),
-                args=dict(layer.args),
-                output_shapes=outputs if len(outputs) > 1 else (),
-                sources=srcs,
-                where=layer.where,
-            )
+        plan = LayerPlan(
+            name=layer.name,
+            op=layer.op,
+            inputs=tuple(str(s) for s in srcs) if layer.inputs is None else layer.inputs,
+            line=layer.line,
+            input_shapes=in_shapes,
+            output_shape=outputs[0],
+            trainable_params=trainable,
+            non_trainable_params=frozen,
+            macs=macs,
+            dtype_bytes=DTYPE_BYTES[model.dtype],
+            steps=tuple(steps),
+            step_shapes=tuple(step_shapes),
+            args=dict(layer.args),
+            output_shapes=outputs if len(outputs) > 1 else (),
+            sources=srcs,
+            where=layer.where,
+            unknown=unknown,
         )
-        tensors[layer.name] = outputs
-    if strict_symbols:
-        known = used | known_symbols
-        for k in overrides:
-            if k not in known:
-                raise unknown_symbol_error(k, known)
-    return Plan(
-        name=model.name,
-        framework=model.framework,
-        dtype=model.dtype,
-        inputs={k: tensors[k][0] for k in model.inputs},
-        layers=tuple(plans),
-        totals=Totals.of(plans),
-        constraints=tuple(checks.constraints),
-        symbols={k: v for k, v in env.items() if k in used or k in known_symbols},
-        used_symbols=frozenset(used),
-        file=model.file,
-        notes=tuple(checks.notes),
-    )
+        self.plans.append(plan)
+        self.tensors[layer.name] = outputs
+        return plan
+
+    def finish(self, *, strict_symbols: bool = True) -> Plan:
+        """The plan of every layer added (an unknown ``--set`` symbol is an error when strict)."""
+        model = self.model
+        if strict_symbols:
+            known = self.used | self.known_symbols
+            for k in self.overrides:
+                if k not in known:
+                    raise unknown_symbol_error(k, known)
+        return Plan(
+            name=model.name,
+            framework=model.framework,
+            dtype=model.dtype,
+            inputs={k: self.tensors[k][0] for k in model.inputs},
+            layers=tuple(self.plans),
+            totals=Totals.of(self.plans),
+            constraints=tuple(self.checks.constraints),
+            symbols={k: v for k, v in self.env.items() if k in self.used or k in self.known_symbols},
+            used_symbols=frozenset(self.used),
+            file=model.file,
+            notes=tuple(self.checks.notes),
+        )
 
 
 def _tensor(tensors: Mapping[str, tuple[tuple, ...]], src: Source) -> tuple:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..dims import Dim, Shape, ast_names, dim_from_ast, fmt_shape, is_concrete, parse_dim_ast
 from ..errors import ArgumentError, ConvcalcError, Reason, ShapeError, did_you_mean
-from ..ir import ConstantOperand, CropTo, Elementwise, PerSampleConv, Primitive
+from ..ir import ConstantOperand, CropTo, Elementwise, Opaque, PerSampleConv, Primitive
 
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
 ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
@@ -431,6 +431,23 @@ def binary_builder(op: str, what: str):
     build.__doc__ = (f"``{what}``, broadcasting: of two tensors, or of one tensor and a constant (``constant_shape``) "
                      "or a learned tensor (``weight_shape``, counted as parameters).")
     return build
+
+
+def opaque_builder(call: Call) -> list[Primitive]:
+    """``Opaque``: a node of an imported model convcalc cannot model (``--partial``): its
+    ``output_shapes`` as the source states them, ``params`` from its weights (``null``: unknown),
+    ``source_op`` its op in the source. MACs unknown: totals become lower bounds."""
+    raw = call.raw("output_shapes")
+    if not isinstance(raw, (list, tuple)) or not raw or not all(isinstance(s, (list, tuple)) for s in raw):
+        raise call.fail("output_shapes", f"output_shapes must be a list of shapes, got {raw!r}")
+    shapes = tuple(tuple(call.dim("output_shapes", value=d) for d in s) for s in raw)
+    params = call.raw("params")
+    trainable = 0 if params is None else call.int("params", min=0)
+    return [Opaque(shapes=shapes, trainable=trainable, params_known=params is not None,
+                   source_op=str(call.raw("source_op") or ""))]
+
+
+OPAQUE_ARGS = {"output_shapes": REQUIRED, "params": None, "source_op": None}
 
 
 def crop_to_builder(channels_last_default: bool):

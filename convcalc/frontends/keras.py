@@ -49,7 +49,18 @@ from ..ir import (
     axis_name,
     layout,
 )
-from ._base import REQUIRED, Call, Registry, Window, binary_builder, crop_to_builder, keys, per_sample_conv_builder
+from ._base import (
+    OPAQUE_ARGS,
+    REQUIRED,
+    Call,
+    Registry,
+    Window,
+    binary_builder,
+    crop_to_builder,
+    keys,
+    opaque_builder,
+    per_sample_conv_builder,
+)
 from ._base import channels_last as layout_of
 
 
@@ -848,6 +859,7 @@ def identity(call: Call) -> list[Primitive]:
 
 
 
+KERAS.op("Opaque", args=dict(OPAQUE_ARGS), inputs=(0, None))(opaque_builder)
 KERAS.op("CropTo", args={"data_format": None, **BASE}, inputs=(2, 2))(crop_to_builder(True))
 KERAS.op("PerSampleConv", args={"mode": "valid", "data_format": None, **BASE}, inputs=(2, 2))(per_sample_conv_builder(True))
 

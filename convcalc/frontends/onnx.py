@@ -39,7 +39,17 @@ from ..ir import (
     Split,
     axis_name,
 )
-from ._base import REQUIRED, Call, Registry, Window, binary_builder, crop_to_builder, per_sample_conv_builder
+from ._base import (
+    OPAQUE_ARGS,
+    REQUIRED,
+    Call,
+    Registry,
+    Window,
+    binary_builder,
+    crop_to_builder,
+    opaque_builder,
+    per_sample_conv_builder,
+)
 
 REG = Registry("onnx", "ONNX")
 
@@ -528,6 +538,7 @@ def gemm(call: Call) -> list[Primitive]:
 
 
 
+REG.op("Opaque", args=dict(OPAQUE_ARGS), inputs=(0, None))(opaque_builder)
 REG.op("CropTo", args={}, inputs=(2, 2))(crop_to_builder(False))
 REG.op("PerSampleConv", args={"mode": "valid"}, inputs=(2, 2))(per_sample_conv_builder(False))
 

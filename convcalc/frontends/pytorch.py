@@ -37,6 +37,7 @@ from ..ir import (
     axis_name,
 )
 from ._base import (
+    OPAQUE_ARGS,
     REQUIRED,
     Call,
     Registry,
@@ -44,6 +45,7 @@ from ._base import (
     binary_builder,
     crop_to_builder,
     keys,
+    opaque_builder,
     per_sample_conv_builder,
     require_ndim,
 )
@@ -889,6 +891,7 @@ def _t(values: tuple) -> str:
 
 
 
+REG.op("Opaque", args=dict(OPAQUE_ARGS), inputs=(0, None))(opaque_builder)
 REG.op("CropTo", args={}, inputs=(2, 2))(crop_to_builder(False))
 REG.op("PerSampleConv", args={"mode": "valid"}, inputs=(2, 2))(per_sample_conv_builder(False))
 

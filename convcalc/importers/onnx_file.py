@@ -62,9 +62,11 @@ def _onnx() -> Any:
     return onnx
 
 
-def from_onnx(source: Any, *, name: str | None = None) -> Model:
+def from_onnx(source: Any, *, name: str | None = None, partial: bool = False) -> Model:
     """A :class:`~convcalc.Model` (framework ``onnx``) from an ONNX file path or a loaded
-    ``onnx.ModelProto``."""
+    ``onnx.ModelProto``. With ``partial``, a node convcalc cannot model becomes an ``Opaque``
+    layer with shape inference's output shapes and its weights' elements as parameters; its
+    MACs are unknown (the plan's totals are then lower bounds)."""
     onnx = _onnx()
     path = source if isinstance(source, (str, os.PathLike)) else None
     file = os.fspath(path) if path is not None else None
@@ -72,7 +74,7 @@ def from_onnx(source: Any, *, name: str | None = None) -> Model:
         model = _read(onnx, file)
     else:
         model = source
-    return _Importer(onnx, model, file, name).model()
+    return _Importer(onnx, model, file, name, partial).model()
 
 
 def _read(onnx: Any, file: str) -> Any:
@@ -114,8 +116,9 @@ def _plain(v: Any) -> Any:
 
 
 class _Importer:
-    def __init__(self, onnx: Any, proto: Any, file: str | None, name: str | None) -> None:
+    def __init__(self, onnx: Any, proto: Any, file: str | None, name: str | None, partial: bool = False) -> None:
         self.onnx = onnx
+        self.partial = partial
         self.proto = proto
         self.file = file
         self.graph = proto.graph
@@ -125,6 +128,7 @@ class _Importer:
         self.names: set[str] = set()
         self.tensors: dict[str, tuple[str, Any]] = {}  # tensor -> ("data", ref) | ("const", array) | ("weight", shape)
         self.unsupported: Counter[str] = Counter()
+        self.opaque: Counter[str] = Counter()
         self.first_place: dict[str, str] = {}
         self.inferred = self._shape_inference()
 
@@ -279,10 +283,38 @@ class _Importer:
                 raise Unsupported(f"a {node.op_type} of weights only")
             self._compute(node, attrs, place)
         except Unsupported:
+            if self.partial and self._opaque(node, place):
+                return
             self.unsupported[node.op_type] += 1
             self.first_place.setdefault(node.op_type, place)
             for o in node.output:  # its outputs are unknown: so is everything downstream
                 self.tensors[o] = ("data", None)
+
+    def _opaque(self, node: Any, place: str) -> bool:
+        """Keep a node convcalc cannot model, with shape inference's output shapes (``partial``)."""
+        shapes = [self.inferred.get(o) for o in node.output if o]
+        if not shapes or any(not s or any(not isinstance(d, int) or d < 1 for d in s) for s in shapes):
+            return False  # shape inference does not know its output either
+        refs = [self.tensors[t][1] for t in node.input if t and self.tensors[t][0] == "data"]
+        if any(r is None for r in refs):
+            return False
+        params = sum(int(np.prod(self.tensors[t][1])) for t in node.input
+                     if t and self.tensors[t][0] in ("weight", "init") and len(self.tensors[t][1]) >= 1 and
+                     not self._is_shape_constant(t))
+        layer_name = self._unique(self._clean(node.name) or f"{node.op_type}_{len(self.layers)}")
+        self.layers.append({"op": "Opaque", "name": layer_name, "inputs": refs, "output_shapes": shapes,
+                            "params": params, "source_op": node.op_type})
+        self.nodes[layer_name] = node.name or place
+        for i, o in enumerate(node.output):
+            if o:
+                self.tensors[o] = ("data", layer_name if i == 0 else f"{layer_name}:{i}")
+        self.opaque[node.op_type] += 1
+        return True
+
+    def _is_shape_constant(self, t: str) -> bool:
+        """An int64 initializer (shape arithmetic), not a weight."""
+        init = next((i for i in self.graph.initializer if i.name == t), None)
+        return init is not None and init.data_type in (6, 7)  # INT32, INT64
 
     def _const(self, node: Any, i: int, value: np.ndarray) -> None:
         if value.size > MAX_CONSTANT_ELEMENTS:

@@ -44,8 +44,13 @@ class Document:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def cell(figure: Figure, value: Any, exact_numbers: bool) -> str:
-    """One figure's cell: bytes in binary units (exact bytes in CSV), counts with separators."""
+def cell(figure: Figure, value: Any, exact_numbers: bool, unknown: bool = False, bound: bool = False) -> str:
+    """One figure's cell: bytes in binary units (exact bytes in CSV), counts with separators;
+    ``?`` when unknown, ``≥`` before a total that is a lower bound."""
+    if unknown:
+        return "?"
+    if bound:
+        return ">=" + exact(value) if exact_numbers else "≥ " + count(value)
     if exact_numbers:
         return exact(value)
     return human_bytes(value) if figure.unit == "bytes" else count(value)
@@ -73,8 +78,9 @@ def plan_table(plan: Plan, *, exact_numbers: bool) -> Table:
     for ly in plan.layers:
         rows.append([ly.name, ly.op, " + ".join(fmt_shape(s) for s in ly.input_shapes),
                      " + ".join(fmt_shape(s) for s in ly.outputs)]
-                    + [cell(f, getattr(ly, f.key), exact_numbers) for f in figures])
-    rows.append(["total", "", "", ""] + [cell(f, getattr(plan.totals, f.key), exact_numbers) for f in figures])
+                    + [cell(f, getattr(ly, f.key), exact_numbers, unknown=f.key in ly.unknown) for f in figures])
+    rows.append(["total", "", "", ""] + [cell(f, getattr(plan.totals, f.key), exact_numbers, bound=f.key in plan.unknown)
+                                         for f in figures])
     align = ["left"] * 4 + ["right"] * len(figures)
     return Table(header, rows, align)
 
@@ -83,11 +89,19 @@ def summary_lines(plan: Plan) -> list[str]:
     t = plan.totals
     from .units import human_count
 
-    return [
-        f"totals: {count(t.params)} params ({count(t.trainable_params)} trainable, "
-        f"{count(t.non_trainable_params)} non-trainable); {count(t.macs)} MACs ({human_count(t.macs)}); "
-        f"{count(t.flops)} FLOPs; activations {human_bytes(t.activation_bytes)}",
+    p = "≥ " if "params" in plan.unknown else ""
+    m = "≥ " if "macs" in plan.unknown else ""
+    lines = [
+        f"totals: {p}{count(t.params)} params ({p}{count(t.trainable_params)} trainable, "
+        f"{p}{count(t.non_trainable_params)} non-trainable); {m}{count(t.macs)} MACs ({m}{human_count(t.macs)}); "
+        f"{m}{count(t.flops)} FLOPs; activations {human_bytes(t.activation_bytes)}",
     ]
+    opaque = [ly for ly in plan.layers if ly.unknown]
+    if opaque:
+        ops = sorted({str(getattr(ly.steps[0], "source_op", "") or ly.op) for ly in opaque})
+        lines.append(f"partial: {len(opaque)} layer(s) convcalc cannot model ({', '.join(ops)}) are kept with their "
+                     "source's shapes; '?' is unknown and the totals marked ≥ are lower bounds")
+    return lines
 
 
 def plan_document(plan: Plan, fmt: str) -> Document:
