@@ -52,10 +52,11 @@ def load(path: str) -> Model | Variants:
     return _planner("importers").load_any(path)
 
 
-def from_onnx(source: Any, *, name: str | None = None) -> Model:
+def from_onnx(source: Any, *, name: str | None = None, partial: bool = False) -> Model:
     """A :class:`Model` (framework ``onnx``) from an ``.onnx`` file or a loaded ``onnx.ModelProto``
-    (needs the ``onnx`` extra: ``pip install '.[onnx]'``); ``dim_param`` sizes become symbols."""
-    return _planner("importers.onnx_file").from_onnx(source, name=name)
+    (needs the ``onnx`` extra: ``pip install '.[onnx]'``); ``dim_param`` sizes become symbols.
+    ``partial``: keep nodes convcalc cannot model as opaque layers (MACs unknown, totals lower bounds)."""
+    return _planner("importers.onnx_file").from_onnx(source, name=name, partial=partial)
 
 
 def from_keras(source: Any, *, name: str | None = None) -> Model:
@@ -65,10 +66,11 @@ def from_keras(source: Any, *, name: str | None = None) -> Model:
     return _planner("importers.keras_file").from_keras(source, name=name)
 
 
-def from_torch(module: Any, input_shape: Any, *, name: str | None = None) -> Model:
+def from_torch(module: Any, input_shape: Any, *, name: str | None = None, partial: bool = False) -> Model:
     """A :class:`Model` (framework ``pytorch``) from an ``nn.Module`` (your own torch), traced
-    with torch.fx on fake tensors; ``input_shape`` may hold symbol names: ``(1, 3, "H", "W")``."""
-    return _planner("importers.torch_module").from_torch(module, input_shape, name=name)
+    with torch.fx on fake tensors; ``input_shape`` may hold symbol names: ``(1, 3, "H", "W")``.
+    ``partial``: keep calls convcalc cannot model as opaque layers (MACs unknown)."""
+    return _planner("importers.torch_module").from_torch(module, input_shape, name=name, partial=partial)
 
 
 def loads(text: str, file: str | None = None) -> Model | Variants:

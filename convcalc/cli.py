@@ -111,9 +111,11 @@ SET_HELP = "Give a symbol a value (repeatable): --set H=224."
 @click.option("--plot", metavar="FILE.png", help="With --sweep: draw MACs and activation memory (needs matplotlib).")
 @click.option("--symbolic", is_flag=True, help="Keep the symbols symbolic even where the file gives defaults.")
 @click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
+@click.option("--partial", is_flag=True, help="Imported models: keep nodes convcalc cannot model as opaque rows "
+              "(MACs unknown, totals as lower bounds) instead of refusing.")
 @handle_errors
 def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_spec: str | None,
-         plot: str | None, symbolic: bool, variants: tuple[str, ...]) -> None:
+         plot: str | None, symbolic: bool, variants: tuple[str, ...], partial: bool) -> None:
     """Every layer's input and output shape, parameters, MACs, FLOPs and activation memory.
 
     MODEL is a model file (design.md §2). A file with variants plans each variant. With --sweep,
@@ -124,7 +126,7 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
     from .report import render_plan
 
     symbols = parse_sets(sets)
-    loaded = select_variants(load(model), variants)
+    loaded = select_variants(load(model, partial=partial), variants)
     if variants and isinstance(loaded, Variants) and len(loaded) == 1:
         loaded = next(iter(loaded.values()))
     if plot and not sweep_spec:
@@ -173,13 +175,16 @@ def select_variants(loaded: Any, chosen: tuple[str, ...]) -> Any:
 @click.argument("models", nargs=-1, required=True, metavar="MODEL [MODEL ...]")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
 @click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
+@click.option("--partial", is_flag=True, help="Imported models: keep nodes convcalc cannot model as opaque rows "
+              "(MACs unknown, totals as lower bounds) instead of refusing.")
 @click.option("--baseline", metavar="NAME", help="The variant the ratios are taken against (default: the first).")
 @click.option("--layers", "show_layers", is_flag=True, help="Add the per-layer side-by-side.")
 @click.option("--symbolic", is_flag=True, help="Compare with the symbols symbolic (ratios as expressions).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
 @handle_errors
-def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str, ...], baseline: str | None,
+def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str, ...], partial: bool,
+            baseline: str | None,
             show_layers: bool, symbolic: bool, fmt: str, output: str | None) -> None:
     """Variants side by side: output shape, params, MACs, FLOPs and activation memory, with the
     ratio to a baseline beside each figure.
@@ -196,7 +201,8 @@ def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str,
     symbols = parse_sets(sets)
     models_by_name: dict[str, Any] = {}
     for path in models:
-        loaded = select_variants(load(path), variants) if len(models) == 1 else load(path)
+        loaded = select_variants(load(path, partial=partial), variants) if len(models) == 1 else load(
+            path, partial=partial)
         entries = loaded.items() if isinstance(loaded, Variants) else [
             (loaded.name or os.path.splitext(os.path.basename(path))[0], loaded)]
         for name, m in entries:
@@ -305,9 +311,11 @@ class Progress:
 @click.option("--count", type=int, default=8, show_default=True, help="How many valid sizes to list.")
 @click.option("--variant", metavar="NAME", help="The variant to solve, in a file with variants.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--partial", is_flag=True, help="Imported models: keep nodes convcalc cannot model as opaque rows "
+              "(MACs unknown, totals as lower bounds) instead of refusing.")
 @handle_errors
 def solve(model: str, sets: tuple[str, ...], layer: str | None, outputs: tuple[str, ...], count: int,
-          variant: str | None, fmt: str) -> None:
+          variant: str | None, fmt: str, partial: bool) -> None:
     """Inverse problems. Without --layer: which input sizes are valid and exact, per symbol
     (smallest, period, residues), with the output size at the first ones. With --layer NAME
     --output H=100: every kernel/stride/padding/dilation/output_padding combination that makes
@@ -321,7 +329,7 @@ def solve(model: str, sets: tuple[str, ...], layer: str | None, outputs: tuple[s
     from .solve import parameter_options, solve_sizes
 
     symbols = parse_sets(sets)
-    loaded = load(model)
+    loaded = load(model, partial=partial)
     if isinstance(loaded, Variants):
         if variant is None:
             raise UsageError("solve works on one model; this file has variants",

@@ -820,6 +820,56 @@ class Concat(Primitive):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MatMul(Primitive):
+    """The matrix product of two tensors (numpy ``matmul`` rules: the last two axes multiply,
+    the leading ones broadcast; a 1-D operand is a vector): attention's ``q @ k^T``.
+    MACs ``prod(batch) * M * K * N``, as ``bmm`` counts them.
+
+    >>> MatMul().infer(((2, 12, 197, 64), (2, 12, 64, 197)), Checks())
+    (2, 12, 197, 197)
+    """
+
+    kind: ClassVar[str] = "matmul"
+    arity: ClassVar[tuple[int, int | None]] = (2, 2)
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        a, b = inputs
+        if not a or not b:
+            raise ShapeError(f"matmul needs tensors of at least one axis, got {fmt_shape(a)} and {fmt_shape(b)}",
+                             reason=Reason.RANK)
+        a2 = (1,) + tuple(a) if len(a) == 1 else tuple(a)
+        b2 = tuple(b) + (1,) if len(b) == 1 else tuple(b)
+        checks.require_eq(a2[-1], b2[-2], lambda: ShapeError(
+            f"cannot multiply {fmt_shape(a)} by {fmt_shape(b)}: {fmt_dim(a2[-1])} columns against {fmt_dim(b2[-2])} "
+            "rows", reason=Reason.FEATURES), kind="valid")
+        batch = broadcast_shapes(a2[:-2], b2[:-2], checks, "matmul")
+        out = tuple(batch) + ((a2[-2],) if len(a) > 1 else ()) + ((b2[-1],) if len(b) > 1 else ())
+        return out
+
+    def macs(self, inputs: tuple[Shape, ...], output: Shape) -> Dim:
+        a, b = inputs
+        k = a[-1]
+        return norm(prod(output) * k)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stored(Primitive):
+    """A stored tensor used as data (no inputs): a learned class token, a constant mask. Its
+    ``params`` are the elements of the weights it is made of (0 for a constant)."""
+
+    kind: ClassVar[str] = "stored"
+    arity: ClassVar[tuple[int, int | None]] = (0, 0)
+    shape: tuple[int, ...]
+    elements: int = 0
+
+    def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
+        return tuple(self.shape)
+
+    def params(self) -> tuple[Dim, Dim]:
+        return (self.elements, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Opaque(Primitive):
     """A node convcalc cannot model, kept with the output shapes its source states (an imported
     model planned with ``partial``): its MACs are unknown, and its parameters too unless the
@@ -1174,6 +1224,7 @@ __all__ = [
     "Gather",
     "GlobalPool",
     "Identity",
+    "MatMul",
     "Norm",
     "Opaque",
     "Pad",
@@ -1188,5 +1239,6 @@ __all__ = [
     "ResizeTo",
     "Slice",
     "Split",
+    "Stored",
     "layout",
 ]

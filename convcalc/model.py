@@ -236,7 +236,7 @@ class Model:
             sources = None
         elif isinstance(src, str):
             sources = (src,)
-        elif isinstance(src, list) and src and all(isinstance(s, str) for s in src):
+        elif isinstance(src, list) and all(isinstance(s, str) for s in src):  # [] for ops of no input
             sources = tuple(src)
         else:
             raise ArgumentError(

@@ -25,7 +25,7 @@ MULTI_OUTPUT = sorted((GOLDEN / "multi_output").glob("*.json"))
 # torch.chunk / torch.split (tests/test_graph.py) and the ops from_torch writes for functional
 # forms (tests/test_import_torch.py) are checked against live torch; CI sets
 # CONVCALC_REQUIRE_TORCH=1, so those checks cannot skip).
-LIVE_CHECKED = {"pytorch": {"chunk", "split", "div", "mean", "transpose", "StochasticDepth"}}
+LIVE_CHECKED = {"pytorch": {"chunk", "split", "div", "mean", "transpose", "StochasticDepth", "matmul", "Parameter", "getitem"}}
 # Layers the Keras importer added, compared layer by layer with Keras' own shapes and parameter
 # counts on the Keras applications that use them (tests/test_import_keras.py; fixtures by
 # tests/importers/generators/gen_keras_apps.py): keras.ops add/multiply and tf.keras TFOpLambda
@@ -33,6 +33,9 @@ LIVE_CHECKED = {"pytorch": {"chunk", "split", "div", "mean", "transpose", "Stoch
 # (ConvNeXt), CustomScaleLayer (InceptionResNetV2).
 IMPORTER_CHECKED = {f: {"ops.add", "ops.multiply", "Rescaling", "Normalization", "LayerScale", "CustomScaleLayer"}
                     for f in ("keras", "tf.keras")}
+# ONNX Constant (a stored tensor used as data: ViT's class token) is compared node by node with
+# shape inference on vit_b_16's exports (tests/test_import_onnx.py).
+IMPORTER_CHECKED["onnx"] = {"Constant"}
 
 # Cases where convcalc deliberately refuses what one framework tool accepts, with the reason.
 # Keyed by a predicate on the case so that regenerating the fixtures keeps them covered.

@@ -23,8 +23,8 @@ from convcalc.errors import ModelError
 
 FIXTURES = Path(__file__).parent / "importers" / "fixtures"
 ONNX_DIR = FIXTURES / "onnx"
-ATTENTION = ("vit_b_16", "swin_t")
-FILES = sorted(p for p in ONNX_DIR.glob("*.onnx") if "symbolic" not in p.name and not p.name.startswith(ATTENTION))
+PARTIAL = ("swin_t",)  # vit_b_16 plans whole: its attention is MatMul, Softmax, Reshape, Transpose
+FILES = sorted(p for p in ONNX_DIR.glob("*.onnx") if "symbolic" not in p.name and not p.name.startswith(PARTIAL))
 
 
 def _expected(path: Path) -> dict:
@@ -46,13 +46,14 @@ def test_every_node_matches_shape_inference(path):
             continue  # folded shape arithmetic (Constant, Shape, Gather of constants, ...)
         got = [list(s) for s in layers[node["name"]].outputs]
         want = [v["shape"] for v in node["output_shapes"].values()][: len(got)]
-        if any(not isinstance(d, int) for w in want for d in w):
+        if any(w is None or not all(isinstance(d, int) for d in w) for w in want):
             continue  # shape inference left it unknown (a Slice fed by a Shape chain): the graph outputs below
         assert got == want, f"node {node['name']}"
         compared += 1
-    # shufflenet's TorchScript export slices with Shape arithmetic that shape inference leaves
-    # unknown; its dynamo export (fully inferred) and its MACs cover those nodes.
-    assert compared >= (0.4 if "shufflenet" in path.name else 0.9) * len(plan.layers), (compared, len(plan.layers))
+    # shufflenet's and vit's TorchScript exports compute shapes with Shape arithmetic that shape
+    # inference leaves unknown; their dynamo exports (fully inferred) and MACs cover those nodes.
+    loose = path.name in ("shufflenet_v2_x1_0.ts.onnx", "vit_b_16.ts.onnx")
+    assert compared >= (0.3 if loose else 0.9) * len(plan.layers), (compared, len(plan.layers))
     assert all(ly.where.node for ly in plan.layers) and plan.layers[0].where.file == str(path)
     outputs = [list(ly.output_shape) for ly in plan.outputs()]
     assert outputs == [list(s) for s in expected["ort_output_shapes"].values()], "onnxruntime's output shapes"
@@ -88,13 +89,25 @@ def test_symbolic_exports_agree_with_the_concrete_ones_at_224(name):
     assert at_224.totals.macs == concrete.totals.macs
 
 
-@pytest.mark.parametrize("name", ["vit_b_16.ts.onnx", "swin_t.dynamo.onnx"])
-def test_attention_models_name_every_unsupported_op(name):
+def test_swin_names_its_unsupported_ops_and_plans_with_partial(runner):
+    from convcalc.cli import cli
+
+    path = ONNX_DIR / "swin_t.dynamo.onnx"
     with pytest.raises(ModelError) as e:
-        convcalc.from_onnx(ONNX_DIR / name)
-    text = e.value.render()
-    assert "node(s) convcalc cannot model" in text and "MatMul" in text and "(first: node '" in text
-    assert e.value.file.endswith(name)
+        convcalc.from_onnx(path)
+    assert e.value.message.startswith("3 node(s) convcalc cannot model: ScatterND x3 (first: node 'node_ScatterND_")
+    assert "node(s) that depend on them" in e.value.message and "--partial" in e.value.fix
+    plan = convcalc.from_onnx(path, partial=True).plan()
+    expected = _expected(path)
+    assert [list(ly.output_shape) for ly in plan.outputs()] == list(expected["ort_output_shapes"].values())
+    torch_fixture = json.loads((FIXTURES / "torchvision" / "swin_t.json").read_text())
+    assert plan.totals.macs == torch_fixture["total_macs"]  # the opaque nodes (masks) do no MACs here
+    assert "macs" in plan.unknown and plan.to_dict()["macs_complete"] is False
+    opaque = [ly for ly in plan.layers if ly.op == "Opaque"]
+    assert opaque and all(ly.to_dict()["macs"] is None for ly in opaque)
+    result = runner.invoke(cli, ["plan", str(path), "--partial"])
+    assert result.exit_code == 0, result.output
+    assert "≥ 4,490,566,656 MACs" in result.stdout and "ScatterND" in result.stdout
 
 
 def test_the_cli_plans_an_onnx_file(runner):

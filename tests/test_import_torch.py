@@ -143,3 +143,20 @@ def test_an_unsupported_module_is_named():
 
     with pytest.raises(ModelError, match=r"cannot model: MultiheadAttention x1 \(first: attn\)"):
         convcalc.from_torch(Attn(), (1, 4, 8))
+
+
+@pytest.mark.parametrize("name,opaque", [("vit_b_16", {"MultiheadAttention"}),
+                                         ("swin_t", {"torchvision.models.swin_transformer.shifted_window_attention",
+                                                     "torchvision.models.swin_transformer._get_relative_position_bias",
+                                                     "torchvision.models.swin_transformer._patch_merging_pad"})])
+def test_attention_models_plan_with_partial(name, opaque):
+    expected = json.loads((FIXTURES / f"{name}.json").read_text())
+    module = build(name)
+    with pytest.raises(ModelError, match="call\\(s\\) convcalc cannot model: "):
+        convcalc.from_torch(module, expected["input_shape"])
+    plan = convcalc.from_torch(module, expected["input_shape"], partial=True).plan()
+    assert {ly.steps[0].source_op for ly in plan.layers if ly.op == "Opaque"} == opaque
+    assert plan.totals.params == expected["total_params"]  # the opaque calls' weights are counted, once
+    assert plan.totals.macs < expected["total_macs"] and "macs" in plan.unknown  # a lower bound, and said so
+    assert [list(ly.output_shape) for ly in plan.outputs()] == [expected["output_shape"]]
+    assert "≥ " in plan.table().split("totals:")[1].splitlines()[0]

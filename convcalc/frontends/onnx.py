@@ -27,6 +27,7 @@ from ..ir import (
     Gather,
     GlobalPool,
     Identity,
+    MatMul,
     Norm,
     Pad,
     Permute,
@@ -37,6 +38,7 @@ from ..ir import (
     Resize,
     Slice,
     Split,
+    Stored,
     axis_name,
 )
 from ._base import (
@@ -419,13 +421,30 @@ def gather(call: Call) -> list[Primitive]:
     return [Gather(axis=axis, indices_shape=tuple(call._to_int("indices_shape", d) for d in raw))]
 
 
-@REG.op("MatMul", args={"out_features": REQUIRED})
+@REG.op("MatMul", args={"out_features": None}, inputs=(1, 2))
 def matmul(call: Call) -> list[Primitive]:
-    """``MatMul(A, B)`` with ``B`` a ``K x out_features`` weight initializer: a dense layer on the
-    last axis without bias (two activations multiplied — attention — is not modelled)."""
+    """``MatMul(A, B)``: of two tensors (attention's ``q @ k^T``: ``prod(batch) * M * K * N``
+    MACs), or with ``B`` a ``K x out_features`` weight initializer — a dense layer on the last
+    axis without bias."""
+    if len(call.inputs) == 2:
+        if call.given("out_features"):
+            raise call.fail("out_features", "MatMul of two tensors takes no out_features")
+        return [MatMul()]
     if not call.x:
         raise ShapeError("MatMul needs an input with at least one axis", reason=Reason.RANK)
+    if not call.given("out_features"):
+        raise call.fail("out_features", "MatMul of one tensor needs out_features (the weight's second axis)")
     return [Dense(in_features=call.x[-1], out_features=call.dim("out_features"), bias=False)]
+
+
+@REG.op("Constant", args={"shape": REQUIRED, "params": 0}, inputs=(0, 0))
+def constant(call: Call) -> list[Primitive]:
+    """A stored tensor the graph uses as data (a learned class token, a constant mask): its
+    ``shape``, and the elements of the weights it is made of as ``params`` (0 for a constant)."""
+    raw = call.raw("shape")
+    if not isinstance(raw, (list, tuple)):
+        raise call.fail("shape", f"shape must be a list of sizes, got {raw!r}")
+    return [Stored(shape=tuple(call._to_int("shape", d) for d in raw), elements=call.int("params", min=0))]
 
 
 @REG.op("Flatten", args={"axis": 1})

@@ -23,6 +23,7 @@ from ..ir import (
     Dense,
     Flatten,
     Identity,
+    MatMul,
     Norm,
     Pad,
     Permute,
@@ -33,7 +34,9 @@ from ..ir import (
     Reshape,
     Resize,
     ResizeTo,
+    Slice,
     Split,
+    Stored,
     axis_name,
 )
 from ._base import (
@@ -699,6 +702,63 @@ def transpose(call: Call) -> list[Primitive]:
     perm = list(range(n))
     perm[a], perm[b] = perm[b], perm[a]
     return [Permute(perm=tuple(perm))]
+
+
+@REG.op("getitem", args={"index": REQUIRED})
+def getitem(call: Call) -> list[Primitive]:
+    """``x[i, a:b:c, ...]`` (``operator.getitem``) with integers and slices, one item per leading
+    axis: ``index: [[null, null, null], 0]`` is ``x[:, 0]`` — a slice is ``[start, stop, step]``
+    (``null`` for none), an integer picks one entry and drops its axis."""
+    raw = call.raw("index")
+    items = raw if isinstance(raw, (list, tuple)) else [raw]
+    x = call.x
+    if len(items) > len(x):
+        raise call.fail("index", f"{len(items)} indices for the {len(x)}-D input {fmt_shape(x)}", cls=ShapeError,
+                        reason=Reason.AXIS)
+    axes, starts, ends, steps, drop = [], [], [], [], []
+    for axis, item in enumerate(items):
+        if isinstance(item, (list, tuple)) and len(item) == 3:
+            start, stop, step = (None if v is None else call._to_int("index", v) for v in item)
+            if (start, stop, step) == (None, None, None):
+                continue
+            axes.append(axis)
+            starts.append(0 if start is None else start)
+            ends.append(stop)
+            steps.append(1 if step is None else step)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            size = x[axis]
+            if is_concrete(size) and not -size <= item < size:
+                raise call.fail("index", f"index {item} is out of range for axis {axis} of size {size}", cls=ShapeError,
+                                reason=Reason.AXIS)
+            axes.append(axis)
+            starts.append(item)
+            ends.append(item + 1 if item != -1 else None)
+            steps.append(1)
+            drop.append(axis)
+        else:
+            raise call.fail("index", f"an index item is an integer or [start, stop, step], got {item!r}")
+    steps_ = [Slice(axes=tuple(axes), starts=tuple(starts), ends=tuple(ends), steps=tuple(steps))] if axes else []
+    if drop:
+        sliced = Slice(axes=tuple(axes), starts=tuple(starts), ends=tuple(ends), steps=tuple(steps)).infer((x,), None) \
+            if axes else x
+        steps_.append(Reshape(target=tuple(d for i, d in enumerate(sliced) if i not in drop)))
+    return steps_ or [Identity()]
+
+
+@REG.op("matmul", args={}, inputs=(2, 2))
+def matmul(call: Call) -> list[Primitive]:
+    """``torch.matmul(a, b)`` / ``a @ b`` / ``torch.bmm``: ``prod(batch) * M * K * N`` MACs."""
+    return [MatMul()]
+
+
+@REG.op("Parameter", args={"shape": REQUIRED, "params": 0}, inputs=(0, 0))
+def parameter(call: Call) -> list[Primitive]:
+    """A parameter or buffer the module uses as data (ViT's class token): its ``shape``, and
+    ``params`` the elements of the parameters it is made of (0 for a buffer)."""
+    raw = call.raw("shape")
+    if not isinstance(raw, (list, tuple)):
+        raise call.fail("shape", f"shape must be a list of sizes, got {raw!r}")
+    return [Stored(shape=tuple(call._to_int("shape", d) for d in raw), elements=call.int("params", min=0))]
 
 
 @REG.op("StochasticDepth", args={"p": REQUIRED, "mode": "row"})

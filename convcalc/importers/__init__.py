@@ -20,14 +20,15 @@ KERAS_SUFFIXES = (".keras", ".h5")
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def load_any(path: str) -> Any:
+def load_any(path: str, *, partial: bool = False) -> Any:
     """A model file of any kind convcalc reads: YAML model files (design.md §2), ``.onnx``, and
-    Keras files (``.keras``, ``model.to_json()`` text, ``.h5``), told apart by suffix and content."""
+    Keras files (``.keras``, ``model.to_json()`` text, ``.h5``), told apart by suffix and content.
+    ``partial`` keeps an imported node convcalc cannot model as an opaque layer (ONNX)."""
     suffix = os.path.splitext(path)[1].lower()
     if suffix in ONNX_SUFFIXES or (suffix not in YAML_SUFFIXES and _looks_like_onnx(path)):
         from .onnx_file import from_onnx
 
-        return from_onnx(path)
+        return from_onnx(path, partial=partial)
     if suffix in KERAS_SUFFIXES or (suffix == ".json" and _looks_like_keras_json(path)):
         from .keras_file import from_keras
 

@@ -27,8 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from ..dims import fmt_dim, is_concrete
 from ..errors import ModelError, UsageError, Where
+from ..graph import resolve_source
 from ..model import Model
+from ..plan import Planner
 
 MAX_FILE_BYTES = 2 * 1024**3
 MAX_NODES = 200_000
@@ -42,7 +45,8 @@ WEIGHT_SLOTS: dict[str, tuple[int, ...]] = {
 ELEMENTWISE = {"Add", "Sub", "Mul", "Div"}
 FOLDABLE = {"Constant", "Shape", "Gather", "Concat", "Unsqueeze", "Squeeze", "Cast", "Slice", "Add", "Sub", "Mul", "Div",
             "Floor", "Ceil", "Identity", "Reshape", "ConstantOfShape", "Range", "Equal", "Where", "Not", "Expand",
-            "Min", "Max", "Neg", "Abs", "Sqrt"}
+            "Min", "Max", "Neg", "Abs", "Sqrt", "Mod", "Pow", "Size", "Tile", "Transpose", "Less", "Greater", "And",
+            "Or"}
 SIMPLE = {"Relu", "Sigmoid", "Tanh", "LeakyRelu", "HardSigmoid", "HardSwish", "Erf", "Sqrt", "Gelu", "Softmax", "Identity",
           "Dropout", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Transpose", "Concat", "MaxPool", "AveragePool",
           "BatchNormalization"}
@@ -51,6 +55,10 @@ _SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 class Unsupported(Exception):
     """A node convcalc cannot model (its op, or a form of it)."""
+
+
+class Downstream(Unsupported):
+    """A node that reads the output of a node convcalc could not model."""
 
 
 def _onnx() -> Any:
@@ -104,6 +112,7 @@ def _attr(onnx: Any, a: Any) -> Any:
 
 
 def _plain(v: Any) -> Any:
+    """A folded constant as model-file values: ints and floats, closed forms as their text."""
     if isinstance(v, np.ndarray):
         return [_plain(x) for x in v.tolist()] if v.ndim else _plain(v.item())
     if isinstance(v, (np.integer,)):
@@ -112,7 +121,11 @@ def _plain(v: Any) -> Any:
         return float(v)
     if isinstance(v, list):
         return [_plain(x) for x in v]
-    return v
+    if isinstance(v, (int, float, str)) or v is None:
+        return v
+    if getattr(v, "is_Integer", False):
+        return int(v)
+    return fmt_dim(v)  # a sympy size such as ceil(H/32): the model file's own expression text
 
 
 class _Importer:
@@ -129,6 +142,8 @@ class _Importer:
         self.tensors: dict[str, tuple[str, Any]] = {}  # tensor -> ("data", ref) | ("const", array) | ("weight", shape)
         self.unsupported: Counter[str] = Counter()
         self.opaque: Counter[str] = Counter()
+        self.counted: set[str] = set()  # weights whose elements some layer already counts
+        self.downstream = 0  # nodes left out only because they read an unsupported node's output
         self.first_place: dict[str, str] = {}
         self.inferred = self._shape_inference()
 
@@ -202,25 +217,41 @@ class _Importer:
         if not inputs:
             raise self.error("the graph has no data input (every input is a weight)")
         self._check_order()
+        # The model is planned while it is imported, so that every tensor's shape is known —
+        # concrete or in the symbols — when a Shape node reads it.
+        self.target = Model(framework="onnx", **({"input": inputs["input"]} if list(inputs) == ["input"] else
+                                                 {"inputs": inputs}), file=self.file)
+        self.input_key = "input" if list(inputs) == ["input"] else None
+        self.planner = Planner(self.target)
         for index, node in enumerate(g.node):
             self._node(index, node)
         if self.unsupported:
             listed = ", ".join(f"{op} x{n} (first: node '{self.first_place[op]}')" for op, n in
                                self.unsupported.most_common())
-            raise self.error(f"{sum(self.unsupported.values())} node(s) convcalc cannot model: {listed}",
-                             fix="see `convcalc ops onnx` for the ops convcalc models")
+            after = f", and {self.downstream} node(s) that depend on them" if self.downstream else ""
+            raise self.error(f"{sum(self.unsupported.values())} node(s) convcalc cannot model: {listed}{after}",
+                             fix="plan with --partial (API: partial=True) to keep them as opaque rows, or see "
+                             "`convcalc ops onnx` for the ops convcalc models")
         if not self.layers:
             raise self.error("the graph has no compute node")
-        spec: dict[str, Any] = {"framework": "onnx", "layers": self.layers}
-        if list(inputs) == ["input"]:
-            spec["input"] = inputs["input"]
-        else:
-            spec["inputs"] = inputs
+        model = self.target
         if self.name and _NAME.match(self.name):
-            spec["name"] = self.name
-        model = Model.from_dict(spec, file=self.file)
+            model.name = self.name
         model.layers = [dataclasses.replace(ly, where=Where(self.file, node=self.nodes[ly.name])) for ly in model.layers]
         return model
+
+    def _plan(self, spec: dict[str, Any], node_name: str) -> None:
+        """Add one layer to the model and plan it (its errors name the node)."""
+        op = spec.pop("op")
+        name = spec.pop("name")
+        refs = spec.pop("inputs")
+        self.target.add(op, name=name, inputs=list(refs), **spec)
+        layer = dataclasses.replace(self.target.layers[-1], where=Where(self.file, node=node_name))
+        self.target.layers[-1] = layer
+        producers = set(self.planner.tensors)
+        sources = tuple(resolve_source(r, producers) for r in refs)
+        self.planner.add(layer, sources)  # type: ignore[arg-type]
+        self.layers.append({"name": name})
 
     def _symbol(self, d: Any, i: int, n: int, seen: list[str]) -> Any:
         if isinstance(d, int) and d >= 1:
@@ -267,7 +298,7 @@ class _Importer:
 
     def _node(self, index: int, node: Any) -> None:
         attrs = {a.name: _attr(self.onnx, a) for a in node.attribute}
-        kinds = [self.tensors[t][0] if t else "none" for t in node.input]
+        kinds = [self.tensors[t][0] if t else "none" for t in node.input]  # data | const | init | weight | derived
         place = node.name or f"{node.op_type}_{index}"
         try:
             if node.op_type == "Constant":
@@ -280,10 +311,16 @@ class _Importer:
                 self._fold(node, attrs)
                 return
             if "data" not in kinds:
-                raise Unsupported(f"a {node.op_type} of weights only")
+                self._fold_weights(node, attrs)
+                return
             self._compute(node, attrs, place)
-        except Unsupported:
+        except Unsupported as e:
             if self.partial and self._opaque(node, place):
+                return
+            for o in node.output:
+                self.tensors[o] = ("data", None)
+            if isinstance(e, Downstream):
+                self.downstream += 1
                 return
             self.unsupported[node.op_type] += 1
             self.first_place.setdefault(node.op_type, place)
@@ -298,13 +335,14 @@ class _Importer:
         refs = [self.tensors[t][1] for t in node.input if t and self.tensors[t][0] == "data"]
         if any(r is None for r in refs):
             return False
-        params = sum(int(np.prod(self.tensors[t][1])) for t in node.input
-                     if t and self.tensors[t][0] in ("weight", "init") and len(self.tensors[t][1]) >= 1 and
-                     not self._is_shape_constant(t))
+        weights = [t for t in node.input if t and self.tensors[t][0] in ("weight", "init") and t not in self.counted
+                   and len(self.tensors[t][1]) >= 1 and not self._is_shape_constant(t)]
+        self.counted |= set(weights)
+        params = sum(int(np.prod(self.tensors[t][1])) for t in weights)
         layer_name = self._unique(self._clean(node.name) or f"{node.op_type}_{len(self.layers)}")
-        self.layers.append({"op": "Opaque", "name": layer_name, "inputs": refs, "output_shapes": shapes,
-                            "params": params, "source_op": node.op_type})
         self.nodes[layer_name] = node.name or place
+        self._plan({"op": "Opaque", "name": layer_name, "inputs": refs, "output_shapes": shapes, "params": params,
+                    "source_op": node.op_type}, node.name or place)
         for i, o in enumerate(node.output):
             if o:
                 self.tensors[o] = ("data", layer_name if i == 0 else f"{layer_name}:{i}")
@@ -316,13 +354,56 @@ class _Importer:
         init = next((i for i in self.graph.initializer if i.name == t), None)
         return init is not None and init.data_type in (6, 7)  # INT32, INT64
 
+    def _fold_weights(self, node: Any, attrs: Mapping[str, Any]) -> None:
+        """A node of weights (and constants) only — ``Expand(class_token, shape)``, a transposed
+        weight: its result is a *derived* weight, whose shape is found by running the node on
+        zeros of the weights' shapes, and whose elements are those weights' (counted once)."""
+        if node.op_type not in FOLDABLE:
+            raise Unsupported(f"{node.op_type} of weights only")
+        names: set[str] = set()
+        saved = {}
+        for t in node.input:
+            if t and self.tensors[t][0] in ("weight", "derived"):
+                shape = self.tensors[t][1]
+                if int(np.prod(shape)) > MAX_CONSTANT_ELEMENTS * 16:
+                    raise Unsupported(f"{node.op_type} of a weight too large to fold")
+                names |= self.tensors[t][2] if self.tensors[t][0] == "derived" else {t}
+                saved[t] = self.tensors[t]
+                self.tensors[t] = ("const", np.zeros(shape, np.float32))
+        try:
+            self._fold(node, attrs)
+            value = self.tensors[node.output[0]][1]
+        finally:
+            self.tensors.update(saved)
+        self.tensors[node.output[0]] = ("derived", tuple(int(d) for d in np.shape(value)), frozenset(names))
+
+    def _as_data(self, t: str) -> str:
+        """A weight, derived weight or constant used where a tensor flows (``Concat`` of a class
+        token and patches): a ``Constant`` layer holding it, its weights counted once."""
+        kind = self.tensors[t][0]
+        if kind == "data":
+            return self._ref(t)
+        if kind in ("weight", "derived", "init"):
+            shape = list(self._shape_of(t))
+            names = self.tensors[t][2] if kind == "derived" else {t}
+        else:
+            shape, names = list(np.shape(self.tensors[t][1])), set()
+        fresh = [n for n in names if n not in self.counted and self.tensors.get(n, ("",))[0] in ("weight", "init")]
+        self.counted |= set(fresh)
+        elements = sum(int(np.prod(self.tensors[n][1])) for n in fresh)
+        layer_name = self._unique(self._clean(t) or "constant")
+        self.nodes[layer_name] = t
+        self._plan({"op": "Constant", "name": layer_name, "inputs": [], "shape": shape, "params": elements}, t)
+        self.tensors[t] = ("data", layer_name)
+        return layer_name
+
     def _const(self, node: Any, i: int, value: np.ndarray) -> None:
         if value.size > MAX_CONSTANT_ELEMENTS:
             raise Unsupported("a constant too large to fold")
         self.tensors[node.output[i]] = ("const", value)
 
     def _value(self, t: str) -> np.ndarray:
-        kind, v = self.tensors[t]
+        kind, v = self.tensors[t][:2]
         if kind == "const":
             return v
         if kind == "init":
@@ -333,10 +414,20 @@ class _Importer:
         raise Unsupported(f"'{t}' is not a constant")
 
     def _fold_shape(self, node: Any) -> None:
-        dims = self.inferred.get(node.input[0], [])
-        if not dims or any(not isinstance(d, int) for d in dims):
-            raise Unsupported("Shape of a tensor whose size shape inference leaves symbolic")
-        self._const(node, 0, np.asarray(dims, dtype=np.int64))
+        """``Shape(x)``: x's shape as planned so far (numbers, or closed forms in the symbols)."""
+        kind, ref = self.tensors[node.input[0]][:2]
+        if kind in ("weight", "derived", "init"):
+            self._const(node, 0, np.asarray(self._shape_of(node.input[0]), dtype=np.int64))
+            return
+        if kind != "data" or ref is None:
+            raise Unsupported("Shape of a tensor convcalc could not follow")
+        dims = self.planner.shape(resolve_source(ref, set(self.planner.tensors)))  # type: ignore[arg-type]
+        attrs = {a.name: a.i for a in node.attribute}
+        dims = dims[attrs.get("start", 0): attrs.get("end", len(dims)) if "end" in attrs else None]
+        if all(is_concrete(d) for d in dims):
+            self._const(node, 0, np.asarray(dims, dtype=np.int64))
+        else:
+            self._const(node, 0, np.asarray(list(dims), dtype=object))
 
     def _fold(self, node: Any, attrs: Mapping[str, Any]) -> None:
         """Evaluate a node of constants (small integer shape arithmetic) with numpy."""
@@ -372,6 +463,18 @@ class _Importer:
                 out = a // vals[1] if np.issubdtype(a.dtype, np.integer) else a / vals[1]
             else:
                 out = fn(a, vals[1])
+        elif op == "Mod":
+            out = np.fmod(a, vals[1]) if attrs.get("fmod") else np.mod(a, vals[1])
+        elif op == "Pow":
+            out = np.power(a, vals[1])
+        elif op in ("Less", "Greater", "And", "Or"):
+            out = {"Less": np.less, "Greater": np.greater, "And": np.logical_and, "Or": np.logical_or}[op](a, vals[1])
+        elif op == "Size":
+            out = np.asarray(a.size, dtype=np.int64)
+        elif op == "Tile":
+            out = np.tile(a, tuple(int(x) for x in vals[1]))
+        elif op == "Transpose":
+            out = np.transpose(a, attrs.get("perm"))
         elif op in ("Floor", "Ceil", "Neg", "Abs", "Sqrt", "Not"):
             out = {"Floor": np.floor, "Ceil": np.ceil, "Neg": np.negative, "Abs": np.abs, "Sqrt": np.sqrt,
                    "Not": np.logical_not}[op](a)
@@ -398,14 +501,16 @@ class _Importer:
         self._const(node, 0, np.asarray(out))
 
     def _ref(self, t: str) -> str:
-        kind, ref = self.tensors[t]
-        if kind != "data" or ref is None:
-            raise Unsupported(f"'{t}' comes from a node convcalc could not model")
+        kind, ref = self.tensors[t][:2]
+        if kind == "data" and ref is None:
+            raise Downstream(f"'{t}' comes from a node convcalc could not model")
+        if kind != "data":
+            raise Unsupported(f"'{t}' is a weight where a tensor is expected")
         return ref
 
     def _shape_of(self, t: str) -> tuple[int, ...]:
-        kind, v = self.tensors[t]
-        if kind in ("weight", "init"):
+        kind, v = self.tensors[t][:2]
+        if kind in ("weight", "init", "derived"):
             return tuple(v)
         if kind == "const":
             return tuple(v.shape)
@@ -443,20 +548,23 @@ class _Importer:
             args["bias"] = len(node.input) > 2 and bool(node.input[2])
             args.update({k: int(attrs[k]) for k in ("transA", "transB") if k in attrs})
         elif op == "MatMul":
-            if len(data) != 1 or node.input[0] != data[0]:
-                raise Unsupported("MatMul of two activations (attention)")
-            b = self._shape_of(node.input[1])
-            if len(b) != 2:
-                raise Unsupported("MatMul with a weight that is not 2-D")
-            args["out_features"] = b[1]
+            b = self._shape_of(node.input[1]) if self.tensors[node.input[1]][0] != "data" else None
+            if b is not None and len(b) == 2 and node.input[0] == data[0]:
+                args["out_features"] = b[1]
+            else:  # two tensors (attention), or a weight used as one
+                sources = [self._as_data(t) for t in node.input[:2]]
         elif op in ELEMENTWISE:
             if len(data) == 2:
                 sources = [self._ref(t) for t in data]
             else:
                 other = next(t for t in node.input if t and t != data[0])
                 kind = self.tensors[other][0]
-                shape = list(self._shape_of(other))
-                args["weight_shape" if kind == "weight" else "constant_shape"] = shape
+                if kind == "derived":  # made of weights: a Constant layer counts them once
+                    sources = [self._ref(data[0]), self._as_data(other)]
+                else:
+                    learned = kind == "weight" and other not in self.counted
+                    self.counted.add(other) if learned else None
+                    args["weight_shape" if learned else "constant_shape"] = list(self._shape_of(other))
         elif op == "Gather":
             if node.input[0] != data[0]:
                 raise Unsupported("Gather with computed indices")
@@ -521,7 +629,7 @@ class _Importer:
                     "BatchNormalization": ("epsilon", "momentum", "training_mode")}.get(op, ())
             args.update({k: _plain(attrs[k]) for k in keep if k in attrs})
             if op == "Concat":
-                sources = [self._ref(t) for t in data]
+                sources = [self._as_data(t) for t in node.input if t]
         else:
             raise Unsupported(op)
         from ..frontends import FRAMEWORKS
@@ -529,8 +637,15 @@ class _Importer:
         if op not in FRAMEWORKS["onnx"].ops:
             raise Unsupported(op)
         layer_name = self._unique(self._clean(node.name) or f"{op}_{len(self.layers)}")
-        self.layers.append({"op": op, "name": layer_name, "inputs": sources, **args})
         self.nodes[layer_name] = node.name or place
+        try:
+            self._plan({"op": op, "name": layer_name, "inputs": sources, **args}, node.name or place)
+        except ModelError:
+            if not self.partial:
+                raise
+            self.target.layers.pop()
+            self.names.discard(layer_name)
+            raise Unsupported(op) from None
         outputs = [o for o in node.output]
         for i, o in enumerate(outputs):
             if o:

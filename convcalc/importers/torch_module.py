@@ -35,6 +35,10 @@ class Unsupported(Exception):
     """A node convcalc cannot model."""
 
 
+class Downstream(Unsupported):
+    """A node that reads the output of a node convcalc could not model."""
+
+
 def _torch() -> Any:
     try:
         import torch
@@ -45,10 +49,12 @@ def _torch() -> Any:
 
 
 def from_torch(module: Any, input_shape: Sequence[Any], *, name: str | None = None,
-               trace_sizes: dict[str, int] | None = None) -> Model:
+               trace_sizes: dict[str, int] | None = None, partial: bool = False) -> Model:
     """A :class:`~convcalc.Model` (framework ``pytorch``) from an ``nn.Module`` and the shape of
     its one input, batch first. A size may be a symbol name (``(1, 3, "H", "W")``): the module
-    is traced at ``trace_sizes`` (224 by default) and the plan keeps the symbol.
+    is traced at ``trace_sizes`` (224 by default) and the plan keeps the symbol. With
+    ``partial``, a call convcalc cannot model becomes an ``Opaque`` layer with the traced output
+    shape and the parameters it uses; its MACs are unknown (totals become lower bounds).
     """
     torch = _torch()
     shape = list(input_shape)
@@ -59,7 +65,7 @@ def from_torch(module: Any, input_shape: Sequence[Any], *, name: str | None = No
         if not isinstance(d, str) and (isinstance(d, bool) or not isinstance(d, int) or d < 1):
             raise UsageError(f"input sizes are positive integers or symbol names, got {d!r}")
     concrete = [symbols[d] if isinstance(d, str) else d for d in shape]
-    return _Importer(torch, module, shape, concrete, name).model()
+    return _Importer(torch, module, shape, concrete, name, partial).model()
 
 
 class _Tracer:
@@ -127,8 +133,12 @@ def module_args(op: str, m: Any) -> dict[str, Any]:
 
 
 class _Importer:
-    def __init__(self, torch: Any, module: Any, shape: list[Any], concrete: list[int], name: str | None) -> None:
+    def __init__(self, torch: Any, module: Any, shape: list[Any], concrete: list[int], name: str | None,
+                 partial: bool = False) -> None:
         self.torch = torch
+        self.partial = partial
+        self.counted: set[int] = set()  # ids of parameters some layer already counts
+        self.downstream = 0  # calls left out only because they read an unsupported call's output
         self.module = module
         self.shape = shape
         self.concrete = concrete
@@ -158,14 +168,22 @@ class _Importer:
             try:
                 self._node(node)
             except Unsupported as e:
+                if self.partial and self._opaque(node, str(e)):
+                    continue
+                self.refs[node] = None
+                if isinstance(e, Downstream):
+                    self.downstream += 1
+                    continue
                 key = str(e) or node.op
                 self.unsupported[key] += 1
                 self.first.setdefault(key, str(node.target) if node.op == "call_module" else node.name)
                 self.refs[node] = None
         if self.unsupported:
             listed = ", ".join(f"{k} x{n} (first: {self.first[k]})" for k, n in self.unsupported.most_common())
-            raise ModelError(f"{sum(self.unsupported.values())} call(s) convcalc cannot model: {listed}",
-                             file=self.where_file, fix="see `convcalc ops pytorch` for the modules convcalc models")
+            after = f", and {self.downstream} call(s) that depend on them" if self.downstream else ""
+            raise ModelError(f"{sum(self.unsupported.values())} call(s) convcalc cannot model: {listed}{after}",
+                             file=self.where_file, fix="from_torch(..., partial=True) keeps them as opaque rows; see "
+                             "`convcalc ops pytorch` for the modules convcalc models")
         spec = {"framework": "pytorch", "input": self.shape, "layers": self.layers}
         if SYMBOL.match(self.name):
             spec["name"] = self.name
@@ -173,6 +191,35 @@ class _Importer:
         model.layers = [dataclasses.replace(ly, where=Where(self.where_file, node=self.places[ly.name]))
                         for ly in model.layers]
         return model
+
+    def _params_of(self, tensors: Sequence[Any]) -> int:
+        """Elements of the parameters among ``tensors`` that no layer counts yet (then counted)."""
+        total = 0
+        for t in tensors:
+            if isinstance(t, self.torch.nn.Parameter) and id(t) not in self.counted:
+                self.counted.add(id(t))
+                total += int(t.numel())
+        return total
+
+    def _opaque(self, node: Any, what: str) -> bool:
+        """Keep a call convcalc cannot model with its traced output shape (``partial``)."""
+        meta = node.meta.get("tensor_meta")
+        metas = [meta] if hasattr(meta, "shape") else list(meta or [])
+        while len(metas) > 1 and (not hasattr(metas[-1], "shape") or 0 in tuple(metas[-1].shape)):
+            metas.pop()  # (output, None or empty): MultiheadAttention without its attention weights
+        if not metas or not all(hasattr(m, "shape") for m in metas):
+            return False
+        inputs = [a for a in node.all_input_nodes if isinstance(self.refs.get(a), str)]
+        weights = [self.refs[a].tensor for a in node.all_input_nodes if isinstance(self.refs.get(a), _Weight)]
+        if node.op == "call_module":
+            weights += list(self.modules[node.target].parameters())
+        if any(self.refs.get(a) is None and a.op != "get_attr" for a in node.all_input_nodes):
+            return False
+        shapes = [[int(d) for d in m.shape] for m in metas]
+        self._emit(node, "Opaque", inputs, {"output_shapes": shapes, "params": self._params_of(weights),
+                                            "source_op": what or node.op}, str(node.target) if node.op ==
+                   "call_module" else node.name)
+        return True
 
     def _propagate(self, gm: Any) -> None:
         torch = self.torch
@@ -218,9 +265,20 @@ class _Importer:
 
     def _tensor(self, a: Any) -> str:
         ref = self.refs.get(a) if hasattr(a, "op") else None
+        if isinstance(ref, _Weight):  # a parameter used as data (ViT's class token)
+            return self._parameter_layer(a)
         if not isinstance(ref, str):
-            raise Unsupported("an input convcalc could not follow")
+            raise Downstream("an input convcalc could not follow")
         return ref
+
+    def _parameter_layer(self, a: Any) -> str:
+        w = self.refs[a].tensor
+        name = self._name(str(a.target) if a.op == "get_attr" else a.name)
+        self.layers.append({"op": "Parameter", "name": name, "inputs": [], "shape": [int(d) for d in self._shape(a)],
+                            "params": self._params_of([w] + list(self.refs[a].sources))})
+        self.places[name] = str(a.target) if a.op == "get_attr" else a.name
+        self.refs[a] = name
+        return name
 
     def _value(self, a: Any) -> Any:
         """A Python value of the trace (ints, tuples of sizes, ...) for an fx argument."""
@@ -228,7 +286,7 @@ class _Importer:
             v = self.refs.get(a)
             if isinstance(v, _Value):
                 return v.value
-            raise Unsupported("a size computed from a tensor convcalc could not follow")
+            raise Downstream("a size computed from a tensor convcalc could not follow")
         if isinstance(a, (list, tuple)):
             return type(a)(self._value(x) for x in a)
         return a
@@ -273,6 +331,8 @@ class _Importer:
         name = getattr(fn, "__name__", str(fn))
         qual = f"{getattr(fn, '__module__', '') or ''}.{name}"
         args, kwargs = node.args, node.kwargs
+        if fn in (getattr, operator.getitem) and self.refs.get(args[0]) is None and hasattr(args[0], "op"):
+            raise Downstream("an input convcalc could not follow")
         if fn is getattr:
             base = self.refs.get(args[0])
             if args[1] == "shape" and isinstance(base, str):
@@ -286,6 +346,9 @@ class _Importer:
                 return
             if isinstance(base, _Value):
                 self.refs[node] = _Value(base.value[self._value(args[1])])
+                return
+            if isinstance(base, str):
+                self._index(node, args[0], args[1])
                 return
             raise Unsupported("indexing a tensor")
         if fn in (operator.floordiv, operator.mul, operator.add, operator.sub, operator.truediv, operator.eq) and \
@@ -364,10 +427,30 @@ class _Importer:
                 extra["scale_factor"] = _tuple(self._value(scale))
             self._emit(node, "interpolate", [args[0]], extra, node.name)
             return
+        if fn is operator.matmul or name in ("matmul", "bmm"):
+            self._emit(node, "matmul", [args[0], args[1]], {}, node.name)
+            return
         if name in ("permute", "transpose", "mean", "chunk", "reshape", "split"):
             self._method_like(node, name, args[0], args[1:], kwargs)
             return
         raise Unsupported(qual.lstrip("."))
+
+    def _index(self, node: Any, x: Any, index: Any) -> None:
+        """``x[:, 0]``, ``x[..., 1:3]``: integers and slices (an integer drops its axis)."""
+        items = list(index) if isinstance(index, tuple) else [index]
+        shape = self._shape(x)
+        if Ellipsis in items:
+            at = items.index(Ellipsis)
+            items = items[:at] + [slice(None)] * (len(shape) - len(items) + 1) + items[at + 1:]
+        spec = []
+        for item in items:
+            if isinstance(item, slice):
+                spec.append([self._value(item.start), self._value(item.stop), self._value(item.step)])
+            elif isinstance(self._value(item), int) and not isinstance(self._value(item), bool):
+                spec.append(self._value(item))
+            else:
+                raise Unsupported("indexing a tensor with a tensor or None")
+        self._emit(node, "getitem", [x], {"index": spec}, node.name)
 
     def _arg(self, node: Any, index: int, key: str, default: Any) -> Any:
         if len(node.args) > index:
@@ -473,6 +556,8 @@ class _Importer:
                                             "dim": self._value(dim)}, node.name)
         elif name in ("add", "mul", "sub", "div", "add_", "mul_"):
             self._binary(node, name.rstrip("_"), x, rest[0])
+        elif name in ("expand", "repeat") and self._is_weight(x):  # a parameter broadcast: still its elements
+            self.refs[node] = _Weight(self.refs[x].tensor, (self.refs[x].tensor,))
         elif name in ("relu", "relu_", "sigmoid", "tanh"):
             op = {"relu": "ReLU", "relu_": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}[name]
             self._emit(node, op, [x], {"inplace": True} if name == "relu_" else {}, node.name)
@@ -489,9 +574,11 @@ class _Value:
 
 @dataclasses.dataclass(frozen=True)
 class _Weight:
-    """A parameter or buffer the graph reads (``self.gamma``)."""
+    """A parameter or buffer the graph reads (``self.gamma``); ``sources`` the parameters a
+    derived one (``self.cls_token.expand(n, -1, -1)``) is made of."""
 
     tensor: Any
+    sources: tuple[Any, ...] = ()
 
 
 def _is_parameter(torch: Any, t: Any) -> bool:

@@ -46,6 +46,7 @@ from .ops import (
     flatten,
     gather,
     identity,
+    matmul,
     norm,
     pad,
     per_sample_conv,
@@ -57,6 +58,7 @@ from .ops import (
     resize_to,
     slice_,
     split,
+    stored,
 )
 from .pool import adaptive_pool, global_pool, pool
 
@@ -106,6 +108,8 @@ OPS: dict[str, Op] = {
     "slice": slice_,
     "gather": gather,
     "resize_to": resize_to,
+    "matmul": matmul,
+    "stored": stored,
 }
 
 

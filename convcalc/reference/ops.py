@@ -373,6 +373,23 @@ def reduce(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Wei
     return _REDUCE[fields["op"]](x, axis=axes, keepdims=bool(fields.get("keepdims", True))), 0
 
 
+def matmul(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
+    """numpy's matmul; the multiply-adds counted from the operands' shapes as they multiply."""
+    a, b = inputs
+    try:
+        out = np.matmul(a, b)
+    except ValueError as e:
+        raise ExecutionError(f"cannot multiply {a.shape} by {b.shape}: {e}") from None
+    return out, int(out.size) * int(a.shape[-1])
+
+
+def stored(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
+    """A stored tensor: its weights (``elements`` of them) drawn and counted; the array itself zeros."""
+    if int(fields.get("elements", 0)):
+        weights("weight", (int(fields["elements"]),))
+    return np.zeros(tuple(int(d) for d in fields["shape"]), np.float32), 0
+
+
 def gather(fields: Mapping[str, Any], inputs: Sequence[np.ndarray], weights: Weights) -> tuple[np.ndarray, int]:
     """Entries along ``axis`` at indices of ``indices_shape`` (the last entry, everywhere)."""
     x = inputs[0]
