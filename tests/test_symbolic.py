@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import convcalc
+from convcalc.algebra import SYMPY_LOCALS, compile_int
 from convcalc.cli import cli
+from convcalc.constraints import describe
 from convcalc.dims import ceildiv, floordiv, fmt_dim, parse_dim, subs, symbol
 from convcalc.errors import ModelError
 from convcalc.solve import parameter_options, solve_sizes
 from convcalc.sweep import sweep
-from convcalc.algebra import SYMPY_LOCALS, compile_int
-from convcalc.constraints import describe
 
 from .conftest import EXAMPLES
 
