@@ -354,6 +354,57 @@ def solve(model: str, sets: tuple[str, ...], layer: str | None, outputs: tuple[s
 
 
 @cli.command()
+@click.argument("source", metavar="SRC")
+@click.option("-o", "--output", metavar="FILE", help="Write the model file to FILE instead of standard output.")
+@click.option("--input", "input_shape", metavar="SHAPE",
+              help="torch:... sources: the input shape, batch first, sizes or symbols: --input 1,3,H,W.")
+@click.option("--partial", is_flag=True, help="Keep nodes convcalc cannot model as Opaque layers.")
+@handle_errors
+def convert(source: str, output: str | None, input_shape: str | None, partial: bool) -> None:
+    """Write the model file (YAML, in the source's own vocabulary) of SRC: an .onnx file, a Keras
+    file (.keras, model.to_json() .json, .h5), or torch:PACKAGE.MODULE:CALLABLE — a factory of
+    yours that convcalc imports and calls with no arguments (the only place convcalc runs your
+    code, and only when you name it here). Planning the written file gives the plan of SRC.
+    """
+    from .importers import load_any
+    from .loader import dump_model
+
+    if source.startswith("torch:"):
+        model = _torch_source(source, input_shape, partial)
+    else:
+        if input_shape:
+            raise UsageError("--input goes with a torch:PACKAGE.MODULE:CALLABLE source")
+        model = load_any(source, partial=partial)
+    write_output(dump_model(model), output)
+
+
+def _torch_source(source: str, input_shape: str | None, partial: bool) -> Any:
+    """``torch:PACKAGE.MODULE:CALLABLE``: import the user's module, call the factory, trace it."""
+    import importlib
+
+    spec = source[len("torch:"):]
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise UsageError(f"expected torch:PACKAGE.MODULE:CALLABLE, got {source!r}",
+                         fix="torch:torchvision.models:resnet18 --input 1,3,224,224")
+    if not input_shape:
+        raise UsageError("a torch source needs --input", fix="--input 1,3,224,224 (or 1,3,H,W)")
+    shape = [int(d) if d.strip().isascii() and d.strip().isdigit() else d.strip() for d in input_shape.split(",")]
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except Exception as e:  # noqa: BLE001 - the user's own code: whatever it raises is a usage problem
+        raise UsageError(f"cannot import {module_name}:{attr}: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
+                         if str(e) else f"cannot import {module_name}:{attr}: {type(e).__name__}") from None
+    try:
+        module = factory()
+    except Exception as e:  # noqa: BLE001
+        raise UsageError(f"{module_name}:{attr}() failed: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+    from .importers.torch_module import from_torch
+
+    return from_torch(module, shape, partial=partial)
+
+
+@cli.command()
 @click.argument("framework", required=False)
 @handle_errors
 def ops(framework: str | None) -> None:

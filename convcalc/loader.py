@@ -231,3 +231,66 @@ def merge_variant(shared: Mapping[str, Any], variant: Mapping[str, Any]) -> dict
         else:
             out[k] = v
     return out
+
+
+def _yaml_value(value: Any) -> Any:
+    """Plain YAML types (list and tuple subclasses, such as torch.fx's, become lists)."""
+    if isinstance(value, dict):
+        return {k: _yaml_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_yaml_value(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
+
+
+def _bookkeeping(key: str, value: Any) -> bool:
+    """Arguments a written model file can leave out: bookkeeping ones at no effect (initializers,
+    regularizers, ``trainable: true``) — planning reads none of them."""
+    from .frontends import is_hidden
+
+    return is_hidden(key) and (value is None or isinstance(value, dict) or (key == "trainable" and value is True))
+
+
+def dump_model(model: Model) -> str:
+    """A model as a model file (design.md §2): the framework, the input shapes and symbols, and
+    every layer with its op, name, sources (left out where it reads the layer before) and
+    arguments, in the model's own vocabulary. Loading the text gives the same plan.
+
+    >>> m = Model(framework="pytorch", input=[1, 3, "H", "W"]).add("Conv2d", name="c", out_channels=8, kernel_size=3)
+    >>> print(dump_model(m), end="")
+    framework: pytorch
+    input: [1, 3, H, W]
+    layers:
+    - {op: Conv2d, name: c, out_channels: 8, kernel_size: 3}
+    """
+    head: dict[str, Any] = {}
+    if model.name:
+        head["name"] = model.name
+    head["framework"] = model.framework
+    if model.dtype != "float32":
+        head["dtype"] = model.dtype
+    if list(model.inputs) == ["input"]:
+        head["input"] = list(model.inputs["input"])
+    else:
+        head["inputs"] = {k: list(v) for k, v in model.inputs.items()}
+    if model.symbols:
+        head["symbols"] = dict(model.symbols)
+    lines = [yaml.safe_dump({k: v}, default_flow_style=None if isinstance(v, (list, dict)) else False, sort_keys=False,
+                            width=100000).rstrip() for k, v in head.items()]
+    lines.append("layers:")
+    previous: str | None = next(iter(model.inputs)) if len(model.inputs) == 1 else None
+    for layer in model.layers:
+        entry: dict[str, Any] = {"op": layer.op, "name": layer.name}
+        if layer.inputs is not None and list(layer.inputs) != ([previous] if previous else None):
+            entry["inputs"] = layer.inputs[0] if len(layer.inputs) == 1 else list(layer.inputs)
+        entry.update({k: _yaml_value(v) for k, v in layer.args.items() if not _bookkeeping(k, v)})
+        text = yaml.safe_dump([entry], default_flow_style=True, sort_keys=False, width=100000).rstrip()
+        text = "- " + text[1:-1] if text.startswith("[") else text
+        lines.append(text)
+        previous = layer.name
+    return "\n".join(lines) + "\n"

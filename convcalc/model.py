@@ -26,7 +26,7 @@ from .plan import Plan, build_plan
 TOP_KEYS = ("name", "description", "framework", "dtype", "input", "inputs", "symbols", "layers", "variants")
 LAYER_KEYS = ("op", "name", "inputs")
 MAX_LAYERS = 100_000
-_NAME_RE = re.compile(r"^[A-Za-z_/][A-Za-z0-9_.\-/:]*$")  # a leading / for ONNX node names
+_NAME_RE = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9_.\-/:]*$")  # ONNX node names start with /, torch paths with 0
 
 
 def _line(obj: Any, key: str | None = None) -> int | None:

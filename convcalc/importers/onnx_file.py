@@ -284,7 +284,7 @@ class _Importer:
     @staticmethod
     def _clean(name: str) -> str:
         cleaned = re.sub(r"[^A-Za-z0-9_.\-/:]", "_", name)
-        return cleaned if not cleaned or re.match(r"^[A-Za-z_/]", cleaned) else f"n_{cleaned}"
+        return cleaned
 
     def _unique(self, name: str) -> str:
         base, k = name, 1

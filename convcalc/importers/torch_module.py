@@ -243,8 +243,7 @@ class _Importer:
 
     def _name(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_.\-/:]", "_", base) or "layer"
-        if not re.match(r"^[A-Za-z_/]", base):
-            base = "n_" + base
+
         self.names[base] += 1
         name = base if self.names[base] == 1 else f"{base}_{self.names[base] - 1}"
         while name in self.places:
@@ -287,8 +286,10 @@ class _Importer:
             if isinstance(v, _Value):
                 return v.value
             raise Downstream("a size computed from a tensor convcalc could not follow")
-        if isinstance(a, (list, tuple)):
-            return type(a)(self._value(x) for x in a)
+        if isinstance(a, list):  # torch.fx's immutable_list included
+            return [self._value(x) for x in a]
+        if isinstance(a, tuple):
+            return tuple(self._value(x) for x in a)
         return a
 
     def _shape(self, a: Any) -> tuple[int, ...]:
