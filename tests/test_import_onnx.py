@@ -175,3 +175,20 @@ def test_a_weight_of_the_wrong_rank(tmp_path):
     with pytest.raises(ModelError, match=r"the weight 'w' of Conv node 'conv' has the shape \[8, 3, 3\]") as e:
         convcalc.from_onnx(model)
     assert e.value.node == "conv" and e.value.render().startswith("error: node 'conv': ")
+
+
+def test_the_bundled_examples_plan(runner):
+    """README's first screen: examples/resnet50.onnx (torch's TorchScript export, dynamic H, W,
+    without weights) and examples/mobilenet_v2.keras (config.json and metadata only)."""
+    from convcalc.cli import cli
+
+    examples = Path(__file__).parent.parent / "examples"
+    onnx_plan = runner.invoke(cli, ["plan", str(examples / "resnet50.onnx"), "--set", "H=224", "--set", "W=224",
+                                    "--format", "json"])
+    assert onnx_plan.exit_code == 0, onnx_plan.output
+    assert json.loads(onnx_plan.stdout)["totals"]["macs"] == 4089184256
+    symbolic = runner.invoke(cli, ["plan", str(examples / "resnet50.onnx")])
+    assert "ceil(H/32)" in symbolic.stdout
+    keras_plan = runner.invoke(cli, ["plan", str(examples / "mobilenet_v2.keras"), "--format", "json"])
+    assert keras_plan.exit_code == 0, keras_plan.output
+    assert json.loads(keras_plan.stdout)["totals"]["params"] == 3538984
