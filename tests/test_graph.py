@@ -121,3 +121,25 @@ def test_a_layer_named_with_a_colon_is_read_by_its_name():
     plan = model.plan()
     assert plan.layers[-1].input_shapes == ((1, 2, 3), (1, 2, 3))
     assert plan.layers[-1].sources[0].producer == "s:1"
+
+
+GOLDEN_KERAS_MORE = [case for flavor in ("keras", "tf_keras") for case in json.loads(
+    (Path(__file__).parent / "golden" / "multi_output" / f"{flavor}_more.json").read_text())["cases"]]
+
+
+@pytest.mark.parametrize("case", GOLDEN_KERAS_MORE, ids=lambda c: f"{c['model']['framework']}-{c['model']['layers'][0]['layer']}")
+def test_keras_time_distributed_matches_keras(case):
+    """TimeDistributed (a layer wrapping a layer) against Keras 3 itself
+    (tests/golden/generators/gen_keras_more.py); the executor agrees on its MACs, every step."""
+    model = convcalc.Model.from_dict(case["model"])
+    if "error" in case["expected"]:
+        with pytest.raises(ModelError):
+            model.plan()
+        return
+    plan = model.plan()
+    want = case["expected"]["layers"][0]
+    layer = plan.layers[0]
+    assert list(layer.output_shape) == want["output_shape"]
+    assert (layer.trainable_params, layer.non_trainable_params) == (want["trainable_params"],
+                                                                    want["non_trainable_params"])
+    assert check_plan(plan).ok

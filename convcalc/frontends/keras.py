@@ -29,6 +29,7 @@ from ..errors import ConvcalcError, Reason, ShapeError, did_you_mean
 from ..ir import (
     Activation,
     AdaptivePool,
+    Checks,
     Concat,
     ConstantOperand,
     Conv,
@@ -695,6 +696,36 @@ def layer_scale(call: Call) -> list[Primitive]:
 def custom_scale_layer(call: Call) -> list[Primitive]:
     """InceptionResNetV2's ``CustomScaleLayer(scale)``: ``a + b * scale`` of two tensors, no weights."""
     return [Elementwise(op="add", broadcast=True)]
+
+
+@KERAS.op("TimeDistributed", args={"layer": REQUIRED, **BASE})
+def time_distributed(call: Call) -> list[Primitive]:
+    """``TimeDistributed(layer)``: the inner layer on every step of axis 1. The inner layer is
+    written as a layer of the model file (``layer: {op: Conv2D, filters: 8, kernel_size: 3}``);
+    it runs on ``(N*T, ...)`` — its MACs count every step — and its output is split back into
+    ``(N, T, ...)``. Its parameters count once."""
+    spec = call.raw("layer")
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("op"), str):
+        raise call.fail("layer", f"layer must be a layer mapping such as {{op: Conv2D, filters: 8}}, got {spec!r}")
+    x = call.x
+    if len(x) < 3:
+        raise ShapeError(f"TimeDistributed needs an input with a batch and a time axis, got {fmt_shape(x)}",
+                         reason=Reason.RANK)
+    registry = TF_KERAS if call.op.framework == "tf.keras" else KERAS
+    inner = registry.get(spec["op"])
+    if inner is None or inner.name == "TimeDistributed":
+        raise call.fail("layer", f"TimeDistributed cannot wrap {spec['op']!r}{did_you_mean(spec['op'], registry.ops)}")
+    merged = (norm(x[0] * x[1]),) + tuple(x[2:])
+    args = {k: v for k, v in spec.items() if k != "op"}
+    inner_call = inner.bind(f"{call.layer}/{spec['op']}", spec["op"], args, (merged,), env=call.env,
+                            known_symbols=call.known_symbols)
+    steps = inner.build(inner_call)
+    call.used_symbols |= inner_call.used_symbols
+    shape = merged
+    scratch = Checks()  # the steps run again in the plan, with the real checks; here only their output shape
+    for step in steps:
+        shape = step.infer((shape,), scratch)
+    return [Reshape(target=merged), *steps, Reshape(target=(x[0], x[1], *shape[1:]))]
 
 
 # --------------------------------------------------------------------------- dense and normalisation

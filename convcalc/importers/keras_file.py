@@ -294,6 +294,10 @@ class _Importer:
             self._unsupported(cls if cls != "TFOpLambda" else f"TFOpLambda {config.get('function')}", name)
             return [name]
         args = {k: v for k, v in config.items() if k not in DROPPED and not k.startswith("_")}
+        if op == "TimeDistributed" and isinstance(config.get("layer"), dict):
+            inner = config["layer"]
+            args["layer"] = {"op": inner.get("class_name"), **{k: v for k, v in (inner.get("config") or {}).items()
+                                                              if k not in DROPPED}}
         if op.startswith("ops."):
             args = {"trainable": config["trainable"]} if "trainable" in config else {}
             if len(sources) == 1:
