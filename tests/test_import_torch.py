@@ -160,3 +160,52 @@ def test_attention_models_plan_with_partial(name, opaque):
     assert plan.totals.macs < expected["total_macs"] and "macs" in plan.unknown  # a lower bound, and said so
     assert [list(ly.output_shape) for ly in plan.outputs()] == [expected["output_shape"]]
     assert "≥ " in plan.table().split("totals:")[1].splitlines()[0]
+
+
+def _all_cnn_builders() -> list[str]:
+    """Every torchvision classification builder but the attention models (they plan with
+    partial=True, tested above) and regnet_y_128gf (644 M parameters: too big to build here)."""
+    import os
+    import sys
+    import types
+
+    try:
+        sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+        import torchvision
+    except ImportError:
+        return ["resnet18"] if os.environ.get("CONVCALC_REQUIRE_TORCH") == "1" else []  # fails in build() then
+    return [n for n in torchvision.models.list_models(module=torchvision.models)
+            if not n.startswith(("maxvit", "swin", "vit_", "regnet_y_128gf"))]
+
+
+@pytest.mark.parametrize("name", _all_cnn_builders())
+def test_every_torchvision_cnn_matches_torch_live(name):
+    """torch's own figures, computed here on fake tensors (no memory, no time):
+    FlopCounterMode's MACs, the parameters' numel, the output shape."""
+    torch = torch_or_skip()
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = build(name)
+    size = 299 if name == "inception_v3" else 224
+    with torch.no_grad(), FakeTensorMode(allow_non_fake_inputs=True):
+        with FlopCounterMode(display=False) as counter:
+            out = module(torch.empty(1, 3, size, size))
+    plan = convcalc.from_torch(module, (1, 3, size, size)).plan()
+    assert plan.totals.params == sum(p.numel() for p in module.parameters())
+    assert plan.totals.macs == counter.get_total_flops() // 2
+    assert tuple(plan.outputs()[0].output_shape) == tuple(out.shape)
+
+
+def test_a_symbolic_view_follows_the_input_size():
+    """shufflenet's channel shuffle views with x.size(): with symbolic H, W the view's target
+    is a closed form, right at every size (here 160 x 192, against torch)."""
+    torch = torch_or_skip()
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = build("shufflenet_v2_x1_0")
+    model = convcalc.from_torch(module, (1, 3, "H", "W"))
+    assert "ceil(H/8)" in str(model.layers[[ly.op for ly in model.layers].index("reshape")].args["shape"])
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 3, 160, 192))
+    assert model.plan(H=160, W=192).totals.macs == counter.get_total_flops() // 2

@@ -22,9 +22,12 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from ..dims import fmt_dim
 from ..errors import ModelError, UsageError, Where
 from ..frontends import FRAMEWORKS
+from ..graph import resolve_source
 from ..model import Model
+from ..plan import Planner
 
 REGISTRY = FRAMEWORKS["pytorch"]
 SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -164,6 +167,10 @@ class _Importer:
         gm = torch.fx.GraphModule(self.module, graph)
         self._propagate(gm)
         self.modules = dict(gm.named_modules())
+        # Planned while imported: x.size() then reads the planned sizes (closed forms in the
+        # symbols of the input), so a view(b, c, h, w) stays right for every input size.
+        self.target = Model(framework="pytorch", input=self.shape, name=self.name if SYMBOL.match(self.name) else None)
+        self.planner = Planner(self.target)
         for node in gm.graph.nodes:
             try:
                 self._node(node)
@@ -184,13 +191,34 @@ class _Importer:
             raise ModelError(f"{sum(self.unsupported.values())} call(s) convcalc cannot model: {listed}{after}",
                              file=self.where_file, fix="from_torch(..., partial=True) keeps them as opaque rows; see "
                              "`convcalc ops pytorch` for the modules convcalc models")
-        spec = {"framework": "pytorch", "input": self.shape, "layers": self.layers}
-        if SYMBOL.match(self.name):
-            spec["name"] = self.name
-        model = Model.from_dict(spec)
+        model = self.target
         model.layers = [dataclasses.replace(ly, where=Where(self.where_file, node=self.places[ly.name]))
                         for ly in model.layers]
         return model
+
+    def _add(self, spec: dict[str, Any], place: str) -> None:
+        """Add one layer to the model and plan it (its errors name the module or call)."""
+        spec = dict(spec)
+        op, name, refs = spec.pop("op"), spec.pop("name"), spec.pop("inputs")
+        self.target.add(op, name=name, inputs=list(refs), **spec)
+        layer = dataclasses.replace(self.target.layers[-1], where=Where(self.where_file, node=place))
+        self.target.layers[-1] = layer
+        producers = set(self.planner.tensors)
+        try:
+            self.planner.add(layer, tuple(resolve_source(r, producers) for r in refs))  # type: ignore[arg-type]
+        except ModelError:
+            self.target.layers.pop()
+            if not self.partial or op == "Opaque":
+                raise
+            raise Unsupported(op) from None
+        self.layers.append({"name": name})
+
+    def _planned(self, a: Any) -> tuple:
+        """The planned shape of tensor ``a`` (sizes, or closed forms in the input's symbols)."""
+        ref = self.refs.get(a)
+        if not isinstance(ref, str):
+            raise Downstream("a size of a tensor convcalc could not follow")
+        return self.planner.shape(resolve_source(ref, set(self.planner.tensors)))  # type: ignore[arg-type]
 
     def _params_of(self, tensors: Sequence[Any]) -> int:
         """Elements of the parameters among ``tensors`` that no layer counts yet (then counted)."""
@@ -202,7 +230,11 @@ class _Importer:
         return total
 
     def _opaque(self, node: Any, what: str) -> bool:
-        """Keep a call convcalc cannot model with its traced output shape (``partial``)."""
+        """Keep a call convcalc cannot model with its traced output shape (``partial``): only for
+        a concrete input, where the traced shape is the shape (with symbols it would hold only
+        at the traced size)."""
+        if any(isinstance(d, str) for d in self.shape):
+            return False
         meta = node.meta.get("tensor_meta")
         metas = [meta] if hasattr(meta, "shape") else list(meta or [])
         while len(metas) > 1 and (not hasattr(metas[-1], "shape") or 0 in tuple(metas[-1].shape)):
@@ -254,8 +286,13 @@ class _Importer:
     def _emit(self, node: Any, op: str, inputs: list[Any], args: dict[str, Any], base: str) -> None:
         refs = [self._tensor(a) for a in inputs]
         name = self._name(base)
-        self.layers.append({"op": op, "name": name, "inputs": refs, **args})
         self.places[name] = str(node.target) if node.op == "call_module" else node.name
+        try:
+            self._add({"op": op, "name": name, "inputs": refs, **{k: _arg_value(v) for k, v in args.items()}},
+                      self.places[name])
+        except Unsupported:
+            del self.places[name]
+            raise
         out = node.meta.get("tensor_meta")
         if isinstance(out, (tuple, list)) and not hasattr(out, "shape"):  # several outputs (TensorMetadata is a tuple)
             self.refs[node] = tuple(name if i == 0 else f"{name}:{i}" for i in range(len(out)))
@@ -273,9 +310,9 @@ class _Importer:
     def _parameter_layer(self, a: Any) -> str:
         w = self.refs[a].tensor
         name = self._name(str(a.target) if a.op == "get_attr" else a.name)
-        self.layers.append({"op": "Parameter", "name": name, "inputs": [], "shape": [int(d) for d in self._shape(a)],
-                            "params": self._params_of([w] + list(self.refs[a].sources))})
         self.places[name] = str(a.target) if a.op == "get_attr" else a.name
+        self._add({"op": "Parameter", "name": name, "inputs": [], "shape": [int(d) for d in self._shape(a)],
+                   "params": self._params_of([w] + list(self.refs[a].sources))}, self.places[name])
         self.refs[a] = name
         return name
 
@@ -337,7 +374,7 @@ class _Importer:
         if fn is getattr:
             base = self.refs.get(args[0])
             if args[1] == "shape" and isinstance(base, str):
-                self.refs[node] = _Value(self._shape(args[0]))
+                self.refs[node] = _Value(self._planned(args[0]))
                 return
             raise Unsupported(f"getattr {args[1]}")
         if fn is operator.getitem:
@@ -516,7 +553,7 @@ class _Importer:
         name = node.target
         args = node.args
         if name == "size":
-            shape = self._shape(args[0])
+            shape = self._planned(args[0])
             self.refs[node] = _Value(shape if len(args) == 1 and "dim" not in node.kwargs else
                                      shape[self._value(args[1] if len(args) > 1 else node.kwargs["dim"])])
             return
@@ -531,8 +568,7 @@ class _Importer:
     def _method_like(self, node: Any, name: str, x: Any, rest: Sequence[Any], kwargs: dict[str, Any]) -> None:
         if name in ("view", "reshape"):
             target = rest[0] if len(rest) == 1 and isinstance(self._value(rest[0]), (tuple, list)) else rest
-            shape = [int(d) for d in self._value(list(target))]
-            self._emit(node, "reshape", [x], {"shape": shape}, node.name)
+            self._emit(node, "reshape", [x], {"shape": list(self._value(list(target)))}, node.name)
         elif name == "permute":
             dims = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
             self._emit(node, "permute", [x], {"dims": [int(d) for d in self._value(list(dims))]}, node.name)
@@ -584,3 +620,17 @@ class _Weight:
 
 def _is_parameter(torch: Any, t: Any) -> bool:
     return isinstance(t, torch.nn.Parameter)
+
+
+def _arg_value(v: Any) -> Any:
+    """An argument as a model file holds it: a closed-form size (from x.size() of a symbolic
+    input) as its expression text; lists element by element."""
+    if isinstance(v, (list, tuple)):
+        return [_arg_value(x) for x in v]
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return v
+    if getattr(v, "is_Integer", False):
+        return int(v)
+    if getattr(v, "free_symbols", None) is not None:
+        return fmt_dim(v)
+    return v
