@@ -59,11 +59,11 @@ def from_onnx(source: Any, *, name: str | None = None, partial: bool = False) ->
     return _planner("importers.onnx_file").from_onnx(source, name=name, partial=partial)
 
 
-def from_keras(source: Any, *, name: str | None = None) -> Model:
+def from_keras(source: Any, *, name: str | None = None, partial: bool = False) -> Model:
     """A :class:`Model` (framework ``keras`` or ``tf.keras``, from the file's own version fields)
     from a ``.keras`` file, ``model.to_json()`` text or file, an ``.h5`` file, a config dict, or a
     live Keras model; only the architecture is read, never weights or code."""
-    return _planner("importers.keras_file").from_keras(source, name=name)
+    return _planner("importers.keras_file").from_keras(source, name=name, partial=partial)
 
 
 def from_torch(module: Any, input_shape: Any, *, name: str | None = None, partial: bool = False) -> Model:

@@ -146,3 +146,24 @@ def test_a_live_model_is_read_through_to_json_only():
             raise AssertionError(f"from_keras read model.{name}")
 
     assert convcalc.from_keras(FakeKerasModel()).plan().totals.macs == 15470264320
+
+
+@pytest.mark.parametrize("flavor", ["keras", "tf_keras"])
+def test_a_lambda_with_partial_is_an_opaque_row_with_the_recorded_shape(flavor, runner, tmp_path):
+    """Keras 3 records each input tensor's shape in its consumers' calls, tf.keras the
+    consumers' build_config: the Lambda's output shape is the file's own; its parameters and
+    MACs are unknown (no weights are read), so the totals are lower bounds."""
+    from convcalc.cli import cli
+
+    config = _config(flavor, "VGG16")
+    pool = config["config"]["layers"][3]
+    pool["class_name"], pool["config"] = "Lambda", {"name": pool["name"], "function": "gASVlAAAAAAAAACMCGJ1aWx0aW5zlA=="}
+    plan = convcalc.from_keras(config, partial=True).plan()
+    opaque = plan.layer("block1_pool")
+    assert (opaque.op, opaque.output_shape) == ("Opaque", (1, 112, 112, 64))
+    assert {"macs", "params"} <= plan.unknown
+    assert plan.to_dict()["params_complete"] is False and opaque.to_dict()["params"] is None
+    path = tmp_path / "vgg16_lambda.json"
+    path.write_text(json.dumps(config))
+    result = runner.invoke(cli, ["plan", str(path), "--partial"])
+    assert result.exit_code == 0 and "≥ 15,470,264,320 MACs" in result.stdout, result.output

@@ -23,7 +23,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 def load_any(path: str, *, partial: bool = False) -> Any:
     """A model file of any kind convcalc reads: YAML model files (design.md §2), ``.onnx``, and
     Keras files (``.keras``, ``model.to_json()`` text, ``.h5``), told apart by suffix and content.
-    ``partial`` keeps an imported node convcalc cannot model as an opaque layer (ONNX)."""
+    ``partial`` keeps an imported node convcalc cannot model as an opaque layer."""
     suffix = os.path.splitext(path)[1].lower()
     if suffix in ONNX_SUFFIXES or (suffix not in YAML_SUFFIXES and _looks_like_onnx(path)):
         from .onnx_file import from_onnx
@@ -32,7 +32,7 @@ def load_any(path: str, *, partial: bool = False) -> Any:
     if suffix in KERAS_SUFFIXES or (suffix == ".json" and _looks_like_keras_json(path)):
         from .keras_file import from_keras
 
-        return from_keras(path)
+        return from_keras(path, partial=partial)
     from ..loader import load
 
     return load(path)

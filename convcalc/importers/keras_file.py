@@ -39,9 +39,11 @@ OPS = {"Add": "ops.add", "Multiply": "ops.multiply", "Subtract": "ops.subtract",
 NESTED = {"Functional", "Sequential", "Model"}
 
 
-def from_keras(source: Any, *, name: str | None = None) -> Model:
+def from_keras(source: Any, *, name: str | None = None, partial: bool = False) -> Model:
     """A :class:`~convcalc.Model` from a Keras model file, its JSON, a config dict, or a live
-    Keras model (only its ``to_json()`` is read)."""
+    Keras model (only its ``to_json()`` is read). With ``partial``, a layer convcalc cannot model
+    (a ``Lambda``) becomes an ``Opaque`` row with the output shape the file records for it (the
+    shapes of its consumers' inputs); its parameters and MACs are unknown."""
     file = os.fspath(source) if isinstance(source, (str, os.PathLike)) and not str(source).lstrip().startswith("{") \
         else None
     if file is not None:
@@ -52,7 +54,7 @@ def from_keras(source: Any, *, name: str | None = None) -> Model:
         data = _parse(source, None)
     else:
         data = source
-    return _Importer(data, file, name).model()
+    return _Importer(data, file, name, partial).model()
 
 
 def _parse(text: str, file: str | None) -> Any:
@@ -116,7 +118,9 @@ def _flavor(data: dict) -> str:
 
 
 class _Importer:
-    def __init__(self, data: Any, file: str | None, name: str | None) -> None:
+    def __init__(self, data: Any, file: str | None, name: str | None, partial: bool = False) -> None:
+        self.partial = partial
+        self.recorded: dict[tuple[str, int, int], list[Any]] = {}  # (layer, call, tensor) -> its shape
         if not isinstance(data, dict) or "config" not in data or "class_name" not in data:
             raise ModelError("not a Keras model config (no class_name and config)", file=file)
         self.data = data
@@ -212,6 +216,7 @@ class _Importer:
         input_refs = config.get("input_layers")
         inputs_list = _refs_list(input_refs)
         self.nested = {ly.get("name") for ly in layers if ly.get("class_name") in NESTED}
+        self._record_shapes(layers, prefix)
         for k, layer in enumerate(layers):
             cls = layer.get("class_name")
             lname = layer.get("name") or layer.get("config", {}).get("name") or f"layer_{k}"
@@ -267,6 +272,41 @@ class _Importer:
                 extra["constant"] = y
         return refs, extra
 
+    def _record_shapes(self, layers: list[dict], prefix: str) -> None:
+        """The output shapes the file records, from its consumers: Keras 3 writes each input
+        tensor's shape beside its history; tf.keras a layer's ``build_config`` input shape."""
+        for layer in layers:
+            for node in layer.get("inbound_nodes") or []:
+                if isinstance(node, dict):
+                    found: list[Any] = []
+                    _collect_tensors(node.get("args", []), found)
+                    for config in found:
+                        h = config.get("keras_history") or []
+                        if len(h) == 3 and isinstance(config.get("shape"), list):
+                            self.recorded[(prefix + h[0], h[1], h[2])] = config["shape"]
+                    continue
+                entries = [node] if node and isinstance(node[0], str) else list(node)
+                shape = (layer.get("build_config") or {}).get("input_shape")
+                shapes = shape if len(entries) > 1 and isinstance(shape, list) and shape and isinstance(
+                    shape[0], list) else [shape]
+                for e, s in zip(entries, shapes):
+                    if isinstance(s, list):
+                        self.recorded[(prefix + e[0], *self._tf_key(e[0], e[1])[1:], e[2])] = s
+
+    def _fallback(self, what: str, name: str, base: str, call_index: int, sources: list[str]) -> list[str]:
+        """A layer convcalc cannot model: named as unsupported, or (``partial``) an Opaque row with
+        the output shape the file records — when it records one in sizes convcalc can name."""
+        shape = self.recorded.get((base, call_index, 0))
+        if self.partial and shape is not None and all(d is not None for d in shape[1:]):
+            out = ["N" if d is None else int(d) for d in shape]
+            if "N" not in out or "N" in self.symbols:
+                self.layers.append({"op": "Opaque", "name": name, "inputs": list(sources), "output_shapes": [out],
+                                    "params": None, "source_op": what})
+                self.places[name] = base
+                return [name]
+        self._unsupported(what, name)
+        return [name]
+
     def _tf_key(self, name: str, index: int) -> tuple[str, int]:
         """tf.keras numbers a nested model's calls from 1 (its own internal node is 0)."""
         return (name, index - 1 if name in self.nested and index > 0 else index)
@@ -291,8 +331,8 @@ class _Importer:
         elif module.startswith("keras.src.ops") and cls in OPS:
             op = OPS[cls]
         if op == "Lambda" or not op or op not in self.registry.ops:
-            self._unsupported(cls if cls != "TFOpLambda" else f"TFOpLambda {config.get('function')}", name)
-            return [name]
+            return self._fallback(cls if cls != "TFOpLambda" else f"TFOpLambda {config.get('function')}", name, base,
+                                  call_index, sources)
         args = {k: v for k, v in config.items() if k not in DROPPED and not k.startswith("_")}
         if op == "TimeDistributed" and isinstance(config.get("layer"), dict):
             inner = config["layer"]
@@ -309,8 +349,7 @@ class _Importer:
                 del args[k]
         unknown = [k for k in args if k not in od.args]
         if unknown:
-            self._unsupported(f"{cls} with {', '.join(sorted(unknown))}", name)
-            return [name]
+            return self._fallback(f"{cls} with {', '.join(sorted(unknown))}", name, base, call_index, sources)
         self.layers.append({"op": op, "name": name, "inputs": list(sources), **args})
         self.places[name] = base
         return [name]
@@ -332,3 +371,12 @@ def _refs_list(refs: Any) -> list[list[Any]]:
     if isinstance(refs[0], str):
         return [refs]
     return [list(r) for r in refs]
+
+
+def _collect_tensors(value: Any, found: list[dict]) -> None:
+    """The ``__keras_tensor__`` configs in a Keras 3 call's arguments."""
+    if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+        found.append(value.get("config") or {})
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _collect_tensors(v, found)
