@@ -931,6 +931,28 @@ class Split(Primitive):
         return self.infer_all(inputs, checks)[0]
 
 
+def broadcast_shapes(a: Shape, b: Shape, checks: Checks, what: str) -> Shape:
+    """numpy broadcasting (align from the right, 1s stretch); sizes that differ are an error,
+    or a merge constraint when symbolic."""
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for x, y in zip(pa, pb):
+        if is_concrete(x) and x == 1:
+            out.append(y)
+        elif is_concrete(y) and y == 1:
+            out.append(x)
+        else:
+            checks.require_eq(x, y, lambda x=x, y=y: ShapeError(
+                f"cannot {what} shapes {fmt_shape(a)} and {fmt_shape(b)}: sizes {fmt_dim(x)} and {fmt_dim(y)} "
+                f"do not broadcast",
+                reason=Reason.MERGE,
+                fix="sizes must be equal or 1 (aligned from the last axis): crop, pad or resize one input",
+            ))
+            out.append(x)
+    return tuple(out)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Elementwise(Primitive):
     """Element-wise merge of several inputs (add, subtract, multiply, average, max, min).
@@ -966,45 +988,7 @@ class Elementwise(Primitive):
             for i, (x, y) in enumerate(zip(a, b)):
                 checks.require_eq(x, y, lambda i=i: mismatch(i))
             return a
-        n = max(len(a), len(b))
-        pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-        out = []
-        for x, y in zip(pa, pb):
-            if is_concrete(x) and x == 1:
-                out.append(y)
-            elif is_concrete(y) and y == 1:
-                out.append(x)
-            else:
-                checks.require_eq(x, y, lambda x=x, y=y: ShapeError(
-                    f"cannot {self.op} shapes {fmt_shape(a)} and {fmt_shape(b)}: sizes {fmt_dim(x)} and {fmt_dim(y)} "
-                    f"do not broadcast",
-                    reason=Reason.MERGE,
-                    fix="sizes must be equal or 1 (aligned from the last axis): crop, pad or resize one input",
-                ))
-                out.append(x)
-        return tuple(out)
-
-
-def broadcast_shapes(a: Shape, b: Shape, checks: Checks, what: str) -> Shape:
-    """numpy broadcasting (align from the right, 1s stretch); sizes that differ are an error,
-    or a merge constraint when symbolic."""
-    n = max(len(a), len(b))
-    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-    out = []
-    for x, y in zip(pa, pb):
-        if is_concrete(x) and x == 1:
-            out.append(y)
-        elif is_concrete(y) and y == 1:
-            out.append(x)
-        else:
-            checks.require_eq(x, y, lambda x=x, y=y: ShapeError(
-                f"cannot {what} shapes {fmt_shape(a)} and {fmt_shape(b)}: sizes {fmt_dim(x)} and {fmt_dim(y)} "
-                f"do not broadcast",
-                reason=Reason.MERGE,
-                fix="sizes must be equal or 1 (aligned from the last axis): crop, pad or resize one input",
-            ))
-            out.append(x)
-    return tuple(out)
+        return broadcast_shapes(a, b, checks, self.op)
 
 
 @dataclass(frozen=True, kw_only=True)

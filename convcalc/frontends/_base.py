@@ -21,7 +21,7 @@ from typing import Any
 
 from ..dims import Dim, Shape, ast_names, dim_from_ast, fmt_shape, is_concrete, parse_dim_ast
 from ..errors import ArgumentError, ConvcalcError, Reason, ShapeError, did_you_mean
-from ..ir import ConstantOperand, CropTo, Elementwise, Opaque, PerSampleConv, Primitive
+from ..ir import ConstantOperand, CropTo, Elementwise, Opaque, PerSampleConv, Primitive, Stored
 
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
 ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
@@ -448,6 +448,17 @@ def opaque_builder(call: Call) -> list[Primitive]:
 
 
 OPAQUE_ARGS = {"output_shapes": REQUIRED, "params": None, "source_op": None}
+STORED_ARGS = {"shape": REQUIRED, "params": 0}
+
+
+def stored_builder(call: Call) -> list[Primitive]:
+    """A stored tensor the model uses as data (ViT's class token, a constant mask; ONNX
+    ``Constant``, PyTorch ``Parameter``): its ``shape``, and as ``params`` the elements of the
+    parameters it is made of (0 for a constant or a buffer)."""
+    raw = call.raw("shape")
+    if not isinstance(raw, (list, tuple)):
+        raise call.fail("shape", f"shape must be a list of sizes, got {raw!r}")
+    return [Stored(shape=tuple(call._to_int("shape", d) for d in raw), elements=call.int("params", min=0))]
 
 
 def crop_to_builder(channels_last_default: bool):

@@ -38,12 +38,12 @@ from ..ir import (
     Resize,
     Slice,
     Split,
-    Stored,
     axis_name,
 )
 from ._base import (
     OPAQUE_ARGS,
     REQUIRED,
+    STORED_ARGS,
     Call,
     Registry,
     Window,
@@ -51,6 +51,7 @@ from ._base import (
     crop_to_builder,
     opaque_builder,
     per_sample_conv_builder,
+    stored_builder,
 )
 
 REG = Registry("onnx", "ONNX")
@@ -437,14 +438,7 @@ def matmul(call: Call) -> list[Primitive]:
     return [Dense(in_features=call.x[-1], out_features=call.dim("out_features"), bias=False)]
 
 
-@REG.op("Constant", args={"shape": REQUIRED, "params": 0}, inputs=(0, 0))
-def constant(call: Call) -> list[Primitive]:
-    """A stored tensor the graph uses as data (a learned class token, a constant mask): its
-    ``shape``, and the elements of the weights it is made of as ``params`` (0 for a constant)."""
-    raw = call.raw("shape")
-    if not isinstance(raw, (list, tuple)):
-        raise call.fail("shape", f"shape must be a list of sizes, got {raw!r}")
-    return [Stored(shape=tuple(call._to_int("shape", d) for d in raw), elements=call.int("params", min=0))]
+REG.op("Constant", args=dict(STORED_ARGS), inputs=(0, 0))(stored_builder)
 
 
 @REG.op("Flatten", args={"axis": 1})

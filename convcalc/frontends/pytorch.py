@@ -36,12 +36,12 @@ from ..ir import (
     ResizeTo,
     Slice,
     Split,
-    Stored,
     axis_name,
 )
 from ._base import (
     OPAQUE_ARGS,
     REQUIRED,
+    STORED_ARGS,
     Call,
     Registry,
     Window,
@@ -51,6 +51,7 @@ from ._base import (
     opaque_builder,
     per_sample_conv_builder,
     require_ndim,
+    stored_builder,
 )
 
 REG = Registry("pytorch", "PyTorch")
@@ -751,14 +752,7 @@ def matmul(call: Call) -> list[Primitive]:
     return [MatMul()]
 
 
-@REG.op("Parameter", args={"shape": REQUIRED, "params": 0}, inputs=(0, 0))
-def parameter(call: Call) -> list[Primitive]:
-    """A parameter or buffer the module uses as data (ViT's class token): its ``shape``, and
-    ``params`` the elements of the parameters it is made of (0 for a buffer)."""
-    raw = call.raw("shape")
-    if not isinstance(raw, (list, tuple)):
-        raise call.fail("shape", f"shape must be a list of sizes, got {raw!r}")
-    return [Stored(shape=tuple(call._to_int("shape", d) for d in raw), elements=call.int("params", min=0))]
+REG.op("Parameter", args=dict(STORED_ARGS), inputs=(0, 0))(stored_builder)
 
 
 @REG.op("StochasticDepth", args={"p": REQUIRED, "mode": "row"})
