@@ -52,7 +52,7 @@ def test_every_node_matches_shape_inference(path):
         compared += 1
     # shufflenet's and vit's TorchScript exports compute shapes with Shape arithmetic that shape
     # inference leaves unknown; their dynamo exports (fully inferred) and MACs cover those nodes.
-    loose = path.name in ("shufflenet_v2_x1_0.ts.onnx", "vit_b_16.ts.onnx")
+    loose = path.name.startswith(("shufflenet", "vit")) and path.name.endswith(".ts.onnx")
     assert compared >= (0.3 if loose else 0.9) * len(plan.layers), (compared, len(plan.layers))
     assert all(ly.where.node for ly in plan.layers) and plan.layers[0].where.file == str(path)
     outputs = [list(ly.output_shape) for ly in plan.outputs()]

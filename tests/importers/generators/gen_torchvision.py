@@ -26,12 +26,20 @@ Writes:
   ``<model>.dynamo.onnx`` (torch.export-based exporter, opset 18), both without weights: the
   weights are graph inputs with their shapes, so shape inference and onnxruntime still work
   when random weights are fed. ``<model>_symbolic.{ts,dynamo}.onnx`` for a few models take
-  ``[1, 3, H, W]``.
+  ``[1, 3, H, W]``. The models in ``NO_DYNAMO`` (the largest graphs) get only the TorchScript export.
 * ``<file>.shapes.json`` beside every ONNX file: onnx shape inference's result per node, the
   weight inputs / initializers with their element counts, and onnxruntime's actual output shapes.
 * ``_catalogue.json`` in both folders: every module class / function / method / op_type seen,
   with counts, and ``torchvision/_index.json``: which model succeeded in which phase (torch and
   ONNX alike).
+
+Nothing is deleted: a run writes only the files of the models it was given (``--models``, else
+all of ``MODELS``), and removes nothing but its own scratch file (``<file>.onnx.partial``, which
+replaces ``<file>.onnx`` once the export and its sidecar succeeded). A fixture that succeeded
+before is not replaced by a failed regeneration (the error is printed, the earlier files stay).
+``_index.json`` and the catalogues' per-model / per-file tables are merged: only the entries of
+the run's models are recomputed, all others are kept as they were; the totals over all models
+are recounted from the fixture files present in the folders.
 
 Choices made here (the importer tests should know them):
 
@@ -124,9 +132,13 @@ SEG = {"weights_backbone": None, "aux_loss": False}
 # name -> (builder kwargs besides weights=None, input shape)
 MODELS: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
     "alexnet": ({}, IMG),
+    "vgg11": ({}, IMG),
     "vgg11_bn": ({}, IMG),
+    "vgg13": ({}, IMG),
+    "vgg13_bn": ({}, IMG),
     "vgg16": ({}, IMG),
     "vgg16_bn": ({}, IMG),
+    "vgg19": ({}, IMG),
     "vgg19_bn": ({}, IMG),
     "resnet18": ({}, IMG),
     "resnet34": ({}, IMG),
@@ -134,24 +146,54 @@ MODELS: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
     "resnet101": ({}, IMG),
     "resnet152": ({}, IMG),
     "resnext50_32x4d": ({}, IMG),
+    "resnext101_32x8d": ({}, IMG),
+    "resnext101_64x4d": ({}, IMG),
     "wide_resnet50_2": ({}, IMG),
+    "wide_resnet101_2": ({}, IMG),
     "densenet121": ({}, IMG),
     "densenet161": ({}, IMG),
+    "densenet169": ({}, IMG),
+    "densenet201": ({}, IMG),
     "googlenet": (NO_AUX, IMG),
     "inception_v3": (NO_AUX, (1, 3, 299, 299)),
     "squeezenet1_0": ({}, IMG),
     "squeezenet1_1": ({}, IMG),
+    "shufflenet_v2_x0_5": ({}, IMG),
     "shufflenet_v2_x1_0": ({}, IMG),
+    "shufflenet_v2_x1_5": ({}, IMG),
+    "shufflenet_v2_x2_0": ({}, IMG),
     "mobilenet_v2": ({}, IMG),
     "mobilenet_v3_small": ({}, IMG),
     "mobilenet_v3_large": ({}, IMG),
+    "mnasnet0_5": ({}, IMG),
+    "mnasnet0_75": ({}, IMG),
     "mnasnet1_0": ({}, IMG),
+    "mnasnet1_3": ({}, IMG),
     "efficientnet_b0": ({}, IMG),
+    "efficientnet_b1": ({}, IMG),
+    "efficientnet_b2": ({}, IMG),
     "efficientnet_b3": ({}, IMG),
+    "efficientnet_b4": ({}, IMG),
+    "efficientnet_b5": ({}, IMG),
+    "efficientnet_b6": ({}, IMG),
+    "efficientnet_b7": ({}, IMG),
     "efficientnet_v2_s": ({}, IMG),
+    "efficientnet_v2_m": ({}, IMG),
+    "efficientnet_v2_l": ({}, IMG),
     "regnet_x_400mf": ({}, IMG),
+    "regnet_x_800mf": ({}, IMG),
+    "regnet_x_1_6gf": ({}, IMG),
+    "regnet_x_3_2gf": ({}, IMG),
+    "regnet_x_8gf": ({}, IMG),
     "regnet_y_400mf": ({}, IMG),
+    "regnet_y_800mf": ({}, IMG),
+    "regnet_y_1_6gf": ({}, IMG),
+    "regnet_y_3_2gf": ({}, IMG),
+    "regnet_y_8gf": ({}, IMG),
     "convnext_tiny": ({}, IMG),
+    "convnext_small": ({}, IMG),
+    "convnext_base": ({}, IMG),
+    "convnext_large": ({}, IMG),
     "vit_b_16": ({}, IMG),
     "swin_t": ({}, IMG),
     "r3d_18": ({}, VIDEO),
@@ -163,6 +205,13 @@ MODELS: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
     "lraspp_mobilenet_v3_large": (SEG, IMG),
 }
 ATTENTION = {"vit_b_16", "swin_t"}  # only a "partial" import is expected of these
+# No dynamo export for these (the TorchScript one is kept): the largest graphs, left out to keep the
+# ONNX fixture folder small (each dynamo file and its sidecar is about 2.4x the TorchScript pair).
+NO_DYNAMO = {
+    "densenet169", "densenet201", "efficientnet_b1", "efficientnet_b2", "efficientnet_b4", "efficientnet_b5",
+    "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l", "regnet_y_1_6gf",
+    "regnet_y_3_2gf", "convnext_small", "convnext_base", "convnext_large",
+}
 SYMBOLIC = ["resnet50", "mobilenet_v2", "googlenet", "squeezenet1_0"]
 SYMBOLIC_MIN = 32  # the dynamo exporter's lower bound for the symbolic H and W
 # Node metadata the dynamo exporter writes for debugging only: the Python stack (with this
@@ -477,6 +526,15 @@ def torch_fixture(name: str, vers: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def succeeded(path: Path) -> bool:
+    """Whether ``path`` is a fixture (torch JSON or ONNX sidecar) that an earlier run wrote
+    without error."""
+    try:
+        return "error" not in json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+
+
 def phase_torch(names: list[str], vers: dict[str, str], skip: bool) -> dict[str, str]:
     status = {}
     for name in names:
@@ -493,7 +551,11 @@ def phase_torch(names: list[str], vers: dict[str, str], skip: bool) -> dict[str,
             payload = {"model": name, "input_shape": list(MODELS[name][1]), "versions": vers,
                        "generated": datetime.date.today().isoformat(), "error": first_lines(exc)}
             status[name] = "error: " + payload["error"]
-        write_json(path, payload)
+            if succeeded(path):  # a fixture that succeeded before is kept, not replaced by the error
+                status[name] += " (the earlier fixture is kept)"
+                payload = None
+        if payload is not None:
+            write_json(path, payload)
         print(f"[torch] {name}: {status[name][:120]} ({time.time() - t:.1f}s)", flush=True)
         gc.collect()
     return status
@@ -677,10 +739,11 @@ def run_ort(model: onnx.ModelProto, data_input: str, data_shape: tuple[int, ...]
     return {o.name: list(v.shape) for o, v in zip(sess.get_outputs(), outs)}
 
 
-def shapes_sidecar(path: Path, exporter: str, name: str, symbolic: bool, extra: dict[str, Any], vers: dict[str, str]) -> dict[str, Any]:
+def shapes_sidecar(path: Path, file_name: str, exporter: str, name: str, symbolic: bool, extra: dict[str, Any],
+                   vers: dict[str, str]) -> dict[str, Any]:
     model = onnx.load(str(path))
     side: dict[str, Any] = {
-        "file": path.name, "model": name, "exporter": exporter, "symbolic": symbolic,
+        "file": file_name, "model": name, "exporter": exporter, "symbolic": symbolic,
         "opset": {o.domain or "ai.onnx": o.version for o in model.opset_import},
         "file_bytes": path.stat().st_size, "versions": vers, "generated": datetime.date.today().isoformat(),
         "generated_by": SCRIPT, **extra,
@@ -742,30 +805,38 @@ def phase_onnx(names: list[str], exporter: str, symbolic: bool, vers: dict[str, 
             continue
         t = time.time()
         ONNX_DIR.mkdir(parents=True, exist_ok=True)
+        # The exporters write to a scratch file beside the target (a name no fixture has), which
+        # replaces the target only once the export and its sidecar succeeded. The scratch file,
+        # written by this run, is the only file this script ever removes.
+        scratch = path.with_name(path.name + ".partial")
         try:
             extra = {}
             if exporter == "ts":
-                export_ts(name, path, symbolic)
+                export_ts(name, scratch, symbolic)
                 extra["export_call"] = (f"torch.onnx.export(m, (x,), f, dynamo=False, export_params=False, opset_version={TS_OPSET}, "
                                         "input_names=['input'], output_names=['output']"
                                         + (", dynamic_axes={'input': {2: 'H', 3: 'W'}})" if symbolic else ")"))
             else:
-                extra = export_dynamo(name, path, symbolic)
+                extra = export_dynamo(name, scratch, symbolic)
                 extra["export_call"] = (f"torch.onnx.export(m, (x,), dynamo=True, opset_version={DYNAMO_OPSET}, "
                                         "input_names=['input'], output_names=['output']"
                                         + (", dynamic_shapes=<see dynamic_shapes>)" if symbolic else ")")
                                         + "; weight initializers moved to graph inputs")
-            write_json(side_path, shapes_sidecar(path, exporter, name, symbolic, extra, vers))
-            side = json.loads(side_path.read_text())
+            side = shapes_sidecar(scratch, path.name, exporter, name, symbolic, extra, vers)
+            scratch.replace(path)
+            write_json(side_path, side)
             status[stem] = "ok" + (" (ort: " + side["ort_error"][:80] + ")" if "ort_error" in side else "") + \
                 (" (strict shape inference failed)" if "strict_shape_inference_error" in side else "")
         except Exception as exc:  # noqa: BLE001
             traceback.print_exc()
             status[stem] = "error: " + first_lines(exc)
-            if path.exists():
-                path.unlink()
-            write_json(side_path, {"file": path.name, "model": name, "exporter": exporter, "symbolic": symbolic,
-                                   "versions": vers, "error": first_lines(exc)})
+            if scratch.exists():
+                scratch.unlink()
+            if path.exists() and succeeded(side_path):  # an export that succeeded before is kept
+                status[stem] += " (the earlier export is kept)"
+            else:
+                write_json(side_path, {"file": path.name, "model": name, "exporter": exporter, "symbolic": symbolic,
+                                       "versions": vers, "error": first_lines(exc)})
         size = path.stat().st_size if path.exists() else 0
         print(f"[{exporter}{' symbolic' if symbolic else ''}] {stem}: {status[stem][:160]} ({time.time() - t:.1f}s, {size} B)", flush=True)
         gc.collect()
@@ -776,7 +847,37 @@ def phase_onnx(names: list[str], exporter: str, symbolic: bool, vers: dict[str, 
 # catalogue
 
 
-def phase_catalogue() -> None:
+def file_model(fname: str) -> str:
+    """The model an ONNX file name belongs to: ``resnet50_symbolic.ts.onnx`` -> ``resnet50``."""
+    stem = fname.split(".", 1)[0]
+    return stem.removesuffix("_symbolic")
+
+
+def merged(old: dict[str, Any], new: dict[str, Any], model_of: Any, names: set[str]) -> dict[str, Any]:
+    """Merge a per-model (or per-file) table: the entries of this run's models come from their
+    files as they are now; every other entry is kept exactly as the earlier table had it, and only
+    added from the files when the earlier table lacked it."""
+    out = {k: v for k, v in old.items() if model_of(k) not in names}
+    out.update({k: v for k, v in new.items() if model_of(k) in names or k not in out})
+    return dict(sorted(out.items()))
+
+
+def read_table(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def phase_catalogue(names: list[str]) -> None:
+    """Write ``_index.json`` and both ``_catalogue.json``. Their per-model and per-file tables are
+    merged with the existing files (see ``merged``), so a ``--models`` run changes only the entries
+    of those models; the totals over all models (class / op counts and how many models use each)
+    are sums, so they are recounted from every fixture file in the folders."""
+    run = set(names)
+    old_index = read_table(TV_DIR / "_index.json")
+    old_tv = read_table(TV_DIR / "_catalogue.json")
+    old_onnx = read_table(ONNX_DIR / "_catalogue.json")
     leaf: collections.Counter = collections.Counter()
     leaf_models: dict[str, set[str]] = collections.defaultdict(set)
     funcs: collections.Counter = collections.Counter()
@@ -805,12 +906,13 @@ def phase_catalogue() -> None:
             elif n["op"] == "get_attr":
                 attrs[name] += 1
         flop_ops.update(fx["flops_by_op"].keys())
+    index = merged(old_index.get("torch", {}), index, str, run)
     write_json(TV_DIR / "_catalogue.json", {
         "generated_by": SCRIPT,
         "call_module": {k: {"nodes": v, "models": len(leaf_models[k])} for k, v in sorted(leaf.items())},
         "call_function": dict(sorted(funcs.items())),
         "call_method": dict(sorted(meths.items())),
-        "get_attr_nodes_by_model": dict(sorted(attrs.items())),
+        "get_attr_nodes_by_model": merged(old_tv.get("get_attr_nodes_by_model", {}), dict(attrs), str, run),
         "flop_counted_ops": sorted(flop_ops),
     })
     per_exporter: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -830,6 +932,8 @@ def phase_catalogue() -> None:
         for op, c in side["op_type_counts"].items():
             per_exporter[exporter][op] += c
             per_exporter_models[exporter][op].add(side["model"])
+    sizes = merged(old_onnx.get("file_bytes", {}), sizes, file_model, run)
+    onnx_index = merged(old_index.get("onnx", {}), onnx_index, file_model, run)
     write_json(ONNX_DIR / "_catalogue.json", {
         "generated_by": SCRIPT,
         "op_types": {e: {op: {"nodes": c, "models": len(per_exporter_models[e][op])} for op, c in sorted(cnt.items())}
@@ -858,12 +962,15 @@ def main() -> None:
     if a.phase in ("ts", "all"):
         phase_onnx(names, "ts", False, vers, a.skip_existing)
     if a.phase in ("dynamo", "all"):
-        phase_onnx(names, "dynamo", False, vers, a.skip_existing)
+        skipped = [n for n in names if n in NO_DYNAMO]
+        if skipped:
+            print(f"[dynamo] not exported (NO_DYNAMO): {', '.join(skipped)}", flush=True)
+        phase_onnx([n for n in names if n not in NO_DYNAMO], "dynamo", False, vers, a.skip_existing)
     if a.phase in ("symbolic", "all"):
         sym = [n for n in names if n in SYMBOLIC]
         phase_onnx(sym, "ts", True, vers, a.skip_existing)
         phase_onnx(sym, "dynamo", True, vers, a.skip_existing)
-    phase_catalogue()
+    phase_catalogue(names)
 
 
 if __name__ == "__main__":
