@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .dims import MAX_NUMBER_DIGITS, ascii_int
 from .errors import ConvcalcError, UsageError, unknown_symbol_error
 from .report import FORMATS
 
@@ -63,13 +64,46 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, int]:
     out: dict[str, int] = {}
     for item in values:
         name, sep, value = item.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or not name.isidentifier() or not value.lstrip("+").isdigit() or int(value) < 1:
+        name = name.strip()
+        number = ascii_int(value)
+        if not sep or not name.isidentifier() or not name.isascii() or number is None or number < 1:
             raise UsageError(
-                f"--set expects NAME=VALUE with a positive integer VALUE, got {item!r}", fix="--set H=224"
+                f"--set expects NAME=VALUE with a positive integer VALUE (ASCII digits, at most "
+                f"{MAX_NUMBER_DIGITS}), got {_shown(item)}", fix="--set H=224"
             )
-        out[name] = int(value)
+        out[name] = number
     return out
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """A user's text quoted for a message, cut short."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
+
+
+class Count(click.ParamType):
+    """A positive count as convcalc prints them: ``2e10``, ``20000000000``, ``40G``, ``31.6 G``."""
+
+    name = "count"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip().replace(",", "").replace("_", "")
+        scale = 1
+        if text and text[-1].upper() in SUFFIXES:
+            scale, text = SUFFIXES[text[-1].upper()], text[:-1].strip()
+        try:
+            number = float(text) if text.isascii() and len(text) <= 32 else float("nan")
+        except ValueError:
+            number = float("nan")
+        total = number * scale
+        if not (total == total) or total in (float("inf"), float("-inf")) or total <= 0 or total > 1e30:
+            self.fail(f"{_shown(str(value))} is not a positive count such as 2e10, 40G or 31.6 G (at most 1e30)",
+                      param, ctx)
+        return int(total)
 
 
 def write_output(text: str, path: str | None) -> None:
@@ -222,13 +256,14 @@ def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str,
 @cli.command()
 @click.argument("model", metavar="MODEL")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random inputs and weights.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Seed of the random inputs and weights (0 to 2**63 - 1).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--max-macs", type=float, default=2e10, show_default=True, metavar="N",
-              help="Refuse runs above N multiply-accumulates.")
+@click.option("--max-macs", type=Count(), default="20G", show_default=True, metavar="N",
+              help="Refuse runs above N multiply-accumulates (2e10, 20G, 31.6 G).")
 @click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
 @handle_errors
-def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: float, variants: tuple[str, ...]) -> None:
+def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: int, variants: tuple[str, ...]) -> None:
     """Run MODEL on random arrays with the reference executor and compare every layer's output
     shape, parameters and MACs with the plan.
 
@@ -248,7 +283,7 @@ def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: floa
     reports = {}
     for key, plan in plans.items():
         with Progress(f"check {key}" if key else "check") as bar:
-            reports[key] = check_plan(plan, seed=seed, max_macs=int(max_macs), progress=bar.update)
+            reports[key] = check_plan(plan, seed=seed, max_macs=max_macs, progress=bar.update)
     if fmt == "json":
         if None in reports:
             text = json.dumps(reports[None].to_dict(), indent=2)
@@ -346,9 +381,11 @@ def solve(model: str, sets: tuple[str, ...], layer: str | None, outputs: tuple[s
         if len(outputs) != 1:
             raise UsageError("give one --output AXIS=SIZE with --layer", fix="--output H=100")
         axis, sep, size = outputs[0].partition("=")
-        if not sep or not size.strip().isdigit() or int(size) < 1:
-            raise UsageError(f"--output expects AXIS=SIZE, got {outputs[0]!r}", fix="--output H=100")
-        opts = parameter_options(loaded, layer, axis.strip(), int(size), symbols)
+        target = ascii_int(size)
+        if not sep or target is None or target < 1:
+            raise UsageError(f"--output expects AXIS=SIZE with a positive integer SIZE (ASCII digits, at most "
+                             f"{MAX_NUMBER_DIGITS}), got {_shown(outputs[0])}", fix="--output H=100")
+        opts = parameter_options(loaded, layer, axis.strip(), target, symbols)
         text = json.dumps(opts.to_dict(), indent=2) if fmt == "json" else render_options(opts, loaded.framework)
     write_output(text, None)
 
@@ -420,7 +457,12 @@ def ops(framework: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A reader that goes away (``convcalc ops | head -1``) ends
+    convcalc quietly, as it ends other Unix tools: SIGPIPE keeps its default action."""
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     cli.main(args=argv, prog_name="convcalc")
 
 

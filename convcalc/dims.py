@@ -242,7 +242,12 @@ MAX_EXPR_CHARS = 256
 MAX_EXPR_DEPTH = 32
 MAX_INT = 2**48  # sizes beyond this are a typo, not a tensor
 _SYMBOL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TOKEN_RE = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|\*\*|[-+*/%(),]))")
+# ASCII digits only: \d would also read Arabic-Indic or fullwidth digits as numbers.
+_TOKEN_RE = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z0-9_]*)|(//|\*\*|[-+*/%(),]))", re.ASCII)
+MAX_NUMBER_DIGITS = 15  # sizes are at most 2**48: 15 digits
+MAX_LITERAL_DIGITS = MAX_NUMBER_DIGITS  # a size is at most 2**48; a longer number is a typo (and int() of 4,300 digits fails)
+MAX_VALUE_BITS = 64  # no intermediate result of an expression beyond 2**64
+MAX_DEGREE = 16  # no symbolic expression of higher degree in its symbols ((H+1)**64 would expand for minutes)
 _FUNCTIONS = ("floor", "ceil", "min", "max")
 
 
@@ -262,6 +267,9 @@ class _Parser:
                 raise self.error(f"unexpected character {bad!r}")
             num, name, punct = m.groups()
             if num is not None:
+                if len(num) > MAX_LITERAL_DIGITS:
+                    raise self.error(f"a number of {len(num):,} digits (sizes are at most 2**48, {MAX_LITERAL_DIGITS} "
+                                     "digits)")
                 self.tokens.append(("int", num))
             elif name is not None:
                 self.tokens.append(("name", name))
@@ -382,8 +390,41 @@ def ast_names(node: tuple) -> set[str]:
     return out
 
 
+def _degree(expr: Any) -> int:
+    """The polynomial degree of a sympy expression in its symbols, without expanding it."""
+    if expr.is_Symbol:
+        return 1
+    if expr.is_Number or not expr.args:
+        return 0
+    if expr.is_Mul:
+        return sum(_degree(a) for a in expr.args)
+    if expr.is_Pow:
+        exp = expr.args[1]
+        return _degree(expr.args[0]) * (int(exp) if exp.is_Integer and exp > 0 else 1)
+    return max(_degree(a) for a in expr.args)
+
+
+def _bounded(value: Any) -> Any:
+    """An intermediate value of an expression, refused when it is beyond what a size can be."""
+    if isinstance(value, int):
+        if value.bit_length() > MAX_VALUE_BITS:
+            raise ArgumentError(f"the expression reaches a value beyond 2**{MAX_VALUE_BITS}")
+    elif isinstance(value, Fraction):
+        if max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_VALUE_BITS:
+            raise ArgumentError(f"the expression reaches a value beyond 2**{MAX_VALUE_BITS}")
+    elif getattr(value, "free_symbols", None):
+        if _degree(value) > MAX_DEGREE:
+            raise ArgumentError(f"the expression is of degree {_degree(value)} in its symbols (at most {MAX_DEGREE})")
+    return value
+
+
 def eval_ast(node: tuple, env: dict[str, int]) -> Any:
-    """Evaluate an AST: ints and Fractions while every name has a value, sympy otherwise."""
+    """Evaluate an AST: ints and Fractions while every name has a value, sympy otherwise; every
+    intermediate value bounded (:func:`_bounded`) before the next operation computes with it."""
+    return _bounded(_eval(node, env))
+
+
+def _eval(node: tuple, env: dict[str, int]) -> Any:
     kind = node[0]
     if kind == "int":
         return node[1]
@@ -405,8 +446,9 @@ def eval_ast(node: tuple, env: dict[str, int]) -> Any:
         return {"floor": s.floor, "ceil": s.ceiling, "min": s.Min, "max": s.Max}[fn](*ex)
     a, b = eval_ast(node[1], env), eval_ast(node[2], env)
     numeric = isinstance(a, (int, Fraction)) and isinstance(b, (int, Fraction))
-    if kind in ("/", "//", "%") and numeric and b == 0:
-        raise ArgumentError("division by zero in a dimension expression")
+    if kind in ("/", "//", "%") and (b == 0 if isinstance(b, (int, Fraction)) else bool(getattr(b, "is_zero", False))):
+        raise ArgumentError("division by zero in a dimension expression" + (
+            "" if isinstance(b, (int, Fraction)) else " (the divisor is 0 for every size)"))
     if kind == "+":
         return a + b
     if kind == "-":
@@ -422,6 +464,13 @@ def eval_ast(node: tuple, env: dict[str, int]) -> Any:
     if kind == "**":
         if not (isinstance(b, int) and 0 <= b <= 64):
             raise ArgumentError("exponents in dimension expressions must be integers from 0 to 64")
+        if isinstance(a, int) and (a.bit_length() - 1) * b > MAX_VALUE_BITS:  # |a|**b >= 2**((bits-1)*b)
+            raise ArgumentError(f"the expression reaches a value beyond 2**{MAX_VALUE_BITS}")
+        if isinstance(a, Fraction) and (max(a.numerator.bit_length(), a.denominator.bit_length()) - 1) * b > \
+                MAX_VALUE_BITS:
+            raise ArgumentError(f"the expression reaches a value beyond 2**{MAX_VALUE_BITS}")
+        if getattr(a, "free_symbols", None) and _degree(a) * b > MAX_DEGREE:
+            raise ArgumentError(f"the expression is of degree {_degree(a) * b} in its symbols (at most {MAX_DEGREE})")
         return a**b
     raise AssertionError(kind)  # pragma: no cover - the parser emits nothing else
 
@@ -495,3 +544,17 @@ def check_symbol_value(name: Any, value: Any, *, line: int | None = None) -> int
     if value > MAX_INT:
         raise ArgumentError(f"symbol {name} = {value} is larger than {MAX_INT:,}", line=line, key="symbols")
     return value
+
+
+def ascii_int(text: str) -> int | None:
+    """A non-negative ASCII decimal integer of at most 15 digits (an optional ``+``), or ``None``:
+    ``²``, ``٣``, ``３`` and 4,000-digit numbers are not sizes.
+
+    >>> ascii_int("224"), ascii_int("+7"), ascii_int("²"), ascii_int("1" * 40)
+    (224, 7, None, None)
+    """
+    digits = text.strip()
+    digits = digits[1:] if digits.startswith("+") else digits
+    if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > MAX_NUMBER_DIGITS:
+        return None
+    return int(digits)

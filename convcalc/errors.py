@@ -102,7 +102,8 @@ class ConvcalcError(Exception):
         fix: how to fix it, in the user's own vocabulary ("padding: same, or kernel_size <= 4").
         file, line: where in the model file (filled in by the loader); node: the node of an
             imported model (see :class:`Where`).
-        layer, op: which layer (filled in by the plan).
+        layer, op: which layer (filled in by the plan); variant: which variant of a file with
+            several (filled in by the loader and by :meth:`convcalc.Variants.plan`).
         key: the argument at fault, when there is one (e.g. ``"kernel_size"``).
         reason, data: a short machine-readable code and its numbers (``"empty_output"``,
             ``{"axis": "H", "max_kernel": 4}``), so a frontend can word the fix in its own vocabulary.
@@ -119,6 +120,7 @@ class ConvcalcError(Exception):
         file: str | None = None,
         line: int | None = None,
         node: str | None = None,
+        variant: str | None = None,
         layer: str | None = None,
         op: str | None = None,
         key: str | None = None,
@@ -132,6 +134,7 @@ class ConvcalcError(Exception):
         self.file = file
         self.line = line
         self.node = node
+        self.variant = variant
         self.layer = layer
         self.op = op
         self.key = key
@@ -164,6 +167,8 @@ class ConvcalcError(Exception):
         parts = []
         if self.where:
             parts.append(self.where)
+        if self.variant is not None:
+            parts.append(f"variant '{self.variant}'")
         if self.layer is not None:
             parts.append(f"layer '{self.layer}' ({self.op})" if self.op else f"layer '{self.layer}'")
         parts.append(self.message)

@@ -40,7 +40,7 @@ class LineList(list):
 
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_NODES = 200_000
+MAX_NODES = 2_000_000  # a 100,000-layer model file has about 500,000
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -84,6 +84,19 @@ def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
     return out
 
 
+MAX_INT_DIGITS = 20  # a size is at most 2**48; an integer of 4,300 digits would not even convert
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
+    """YAML integers, refused beyond 20 digits (before Python converts them) with their line."""
+    digits = sum(c.isdigit() for c in str(node.value))
+    if digits > MAX_INT_DIGITS:
+        raise ArgumentError(f"an integer of {digits:,} digits (sizes are at most 2**48)", line=node.start_mark.line + 1,
+                            fix="write the size as a number of at most 15 digits")
+    return loader.construct_yaml_int(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
@@ -113,12 +126,16 @@ def parse_yaml(text: str, file: str | None = None) -> Any:
         node = loader.get_single_node()
         if node is None:
             raise ModelError("the file is empty", fix="a model needs input: and layers:", file=file)
-        if _expanded_size(node, {}) > MAX_NODES:
-            raise ModelError(
-                f"the document expands to more than {MAX_NODES:,} nodes through its aliases (an 'alias bomb'?)",
-                fix="write the layers out, or use fewer nested aliases",
-                file=file,
-            )
+        memo: dict[int, int] = {}
+        if _expanded_size(node, memo) > MAX_NODES:
+            if len(memo) < MAX_NODES:  # the distinct nodes are few: the aliases multiply them
+                raise ModelError(
+                    f"the document expands to more than {MAX_NODES:,} nodes through its aliases (an 'alias bomb'?)",
+                    fix="write the layers out, or use fewer nested aliases",
+                    file=file,
+                )
+            raise ModelError(f"the document has more than {MAX_NODES:,} YAML nodes", file=file,
+                             fix=f"a model file holds at most {MAX_NODES:,} nodes (about 400,000 layers)")
         return loader.construct_document(node)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
@@ -158,13 +175,18 @@ def regular_file_size(path: str) -> int:
 
 
 def read_text(path: str) -> str:
-    """A model file's text; a missing or unreadable file is a usage error (exit 2)."""
+    """A model file's text; a missing or unreadable file, a folder or a special file (a FIFO, a
+    device: checked with ``stat`` before anything opens it, so nothing blocks or reads forever)
+    is a usage error (exit 2). At most :data:`MAX_BYTES` are read."""
+    size = regular_file_size(path)
+    if size > MAX_BYTES:
+        raise UsageError(f"{path}: the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
     try:
-        size = os.path.getsize(path)
-        if size > MAX_BYTES:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
             raise UsageError(f"{path}: the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise UsageError(f"no such file: {path}") from None
     except IsADirectoryError:
@@ -195,6 +217,14 @@ def loads(text: str, file: str | None = None) -> Model | Variants:
             "'variants' must map variant names to models", key="variants", line=_line(data, "variants"), file=file
         )
     models = {}
+    spellings: dict[str, Any] = {}
+    for key in variants:
+        name = str(key)
+        if name in spellings:  # 1 and '1', null and 'None': one name for two variants
+            raise ArgumentError(f"the variants {spellings[name]!r} and {key!r} have the same name {name!r}",
+                                fix="give every variant a distinct name (quote keys to keep them strings)",
+                                line=_line(variants, key), file=file, key="variants")
+        spellings[name] = key
     for key, spec in variants.items():
         if not isinstance(spec, dict):
             raise ArgumentError(
@@ -208,8 +238,7 @@ def loads(text: str, file: str | None = None) -> Model | Variants:
         try:
             models[str(key)] = Model.from_dict(merged, file=file)
         except ModelError as e:
-            e.message = f"variant '{key}': {e.message}"
-            raise
+            raise e.add_context(variant=str(key)) from None
     return Variants(models, file=file, name=data.get("name") if isinstance(data.get("name"), str) else None)
 
 

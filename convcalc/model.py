@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .dims import DTYPE_BYTES, MAX_INT, ast_names, check_symbol_value, parse_dim_ast
-from .errors import ArgumentError, UsageError, Where, did_you_mean, unknown_symbol_error
+from .errors import ArgumentError, ConvcalcError, UsageError, Where, did_you_mean, unknown_symbol_error
 from .frontends import framework_registry
 from .graph import Layer
 from .plan import Plan, build_plan
@@ -116,6 +116,7 @@ class Model:
             self.symbols[k] = check_symbol_value(k, v, line=_line(symbols, k))
         self.layers: list[Layer] = []
         self._counts: dict[str, int] = {}
+        self._taken: dict[str, int | None] = {}  # layer name -> its line: appending stays linear
         if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
             raise ArgumentError("'layers' must be a list of layers", key="layers")
         for spec in layers:
@@ -177,6 +178,12 @@ class Model:
         self._append(spec)
         return self
 
+    def drop_last(self) -> Layer:
+        """Remove and return the last layer (an importer taking back a layer it could not plan)."""
+        layer = self.layers.pop()
+        self._taken.pop(layer.name, None)
+        return layer
+
     def _append(self, spec: Any) -> None:
         if len(self.layers) >= MAX_LAYERS:
             raise ArgumentError(f"more than {MAX_LAYERS:,} layers", file=self.file)
@@ -184,9 +191,8 @@ class Model:
             layer = spec
         else:
             layer = self._parse_layer(spec)
-        taken = {ly.name: ly.line for ly in self.layers}
-        if layer.name in taken or layer.name in self.inputs:
-            before = taken.get(layer.name)
+        if layer.name in self._taken or layer.name in self.inputs:
+            before = self._taken.get(layer.name)
             raise ArgumentError(
                 f"the name '{layer.name}' is used twice"
                 + (f" (first at line {before})" if before else " (it is also a model input)"),
@@ -196,6 +202,7 @@ class Model:
                 key="name",
             )
         self.layers.append(layer)
+        self._taken[layer.name] = layer.line
 
     def _parse_layer(self, spec: Any) -> Layer:
         index = len(self.layers) + 1
@@ -220,7 +227,7 @@ class Model:
             base = snake(op)
             self._counts[base] = self._counts.get(base, 0) + 1
             name = f"{base}_{self._counts[base]}"
-            while name in {ly.name for ly in self.layers} or name in self.inputs:
+            while name in self._taken or name in self.inputs:
                 self._counts[base] += 1
                 name = f"{base}_{self._counts[base]}"
         elif not isinstance(name, str) or not _NAME_RE.match(name):
@@ -263,6 +270,15 @@ class Model:
         the file gives defaults; keyword arguments still set symbols."""
         names = set(free) or self.symbol_names()
         return build_plan(self, symbols, free=names)
+
+    def input_symbol_names(self) -> set[str]:
+        """Symbols named in the input shapes."""
+        names: set[str] = set()
+        for shape in self.inputs.values():
+            for d in shape:
+                if isinstance(d, str):
+                    names |= ast_names(parse_dim_ast(d))
+        return names
 
     def symbol_names(self) -> set[str]:
         """Symbols named in the input shapes and the ``symbols`` defaults."""
@@ -337,7 +353,10 @@ class Variants(Mapping[str, Model]):
         unknown = set(symbols) - set().union(*(m.symbol_names() for m in self._models.values()))
         plans = {}
         for key, model in self._models.items():
-            plans[key] = build_plan(model, symbols, strict_symbols=False)
+            try:
+                plans[key] = build_plan(model, symbols, strict_symbols=False)
+            except ConvcalcError as e:
+                raise e.add_context(variant=key) from None
         if unknown:
             used = set().union(*(p.used_symbols for p in plans.values()))
             really = unknown - used

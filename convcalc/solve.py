@@ -57,8 +57,16 @@ def solve_sizes(model: Model, sets: Mapping[str, int] | None = None, count: int 
     from .constraints import solve  # sympy and numpy: a solve is symbolic
 
     sets = dict(sets or {})
-    plan = model.plan_symbolic(**sets)
+    # The sizes solved for are the input's; a symbol only layer arguments use (out_channels: K)
+    # keeps its value, and without one it must be given.
+    in_inputs = model.input_symbol_names() - set(sets)
+    plan = model.plan_symbolic(*in_inputs, **sets) if in_inputs else model.plan(**sets)
     names = sorted(set().union(*(free_symbols(d) for shape in plan.inputs.values() for d in shape)) - set(sets))
+    loose = sorted(set().union(*(free_symbols(c.lhs) | free_symbols(c.rhs) for c in plan.constraints)) - set(names))
+    if loose:
+        raise UsageError(f"the layer arguments use {', '.join(loose)}, which no input size holds: solve needs their "
+                         "values", fix=" ".join(f"--set {n}=..." for n in loose) + f", or give {loose[0]} a default "
+                         "under symbols:")
     if not names:
         raise UsageError(
             "the model has no free symbol to solve for (every input size is a number)",

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .algebra import compile_condition, compile_int
-from .dims import free_symbols
+from .dims import ascii_int, free_symbols
 from .errors import UsageError, unknown_symbol_error
 from .figures import RATIO_KEYS
 from .model import Model
@@ -58,11 +58,13 @@ def parse_sweep(spec: str) -> tuple[list[str], range]:
     names_part, sep, rng = spec.partition("=")
     names = [n.strip() for n in names_part.split(",") if n.strip()]
     parts = rng.split(":")
-    if not sep or not names or not all(n.isidentifier() for n in names) or len(parts) not in (2, 3) or not all(
-        p.strip().lstrip("-").isdigit() for p in parts
-    ):
-        raise UsageError(f"--sweep expects NAME=START:STOP[:STEP], got {spec!r}", fix="--sweep H=32:1025:32")
-    start, stop, step = (int(p) for p in parts) if len(parts) == 3 else (int(parts[0]), int(parts[1]), 1)
+    numbers = [ascii_int(p) for p in parts]
+    if not sep or not names or not all(n.isidentifier() and n.isascii() for n in names) or len(parts) not in (2, 3) \
+            or any(v is None for v in numbers):
+        shown = spec if len(spec) <= 60 else spec[:60] + "..."
+        raise UsageError(f"--sweep expects NAME=START:STOP[:STEP] of positive integers (ASCII digits, at most 15), "
+                         f"got {shown!r}", fix="--sweep H=32:1025:32")
+    start, stop, step = numbers if len(numbers) == 3 else (numbers[0], numbers[1], 1)  # type: ignore[misc]
     if step <= 0 or start < 1 or stop <= start:
         raise UsageError(f"--sweep needs 1 <= START < STOP and STEP >= 1, got {spec!r}")
     if (stop - start) // step > MAX_POINTS:

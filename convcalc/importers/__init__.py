@@ -24,6 +24,9 @@ def load_any(path: str, *, partial: bool = False) -> Any:
     """A model file of any kind convcalc reads: YAML model files (design.md §2), ``.onnx``, and
     Keras files (``.keras``, ``model.to_json()`` text, ``.h5``), told apart by suffix and content.
     ``partial`` keeps an imported node convcalc cannot model as an opaque layer."""
+    from ..loader import regular_file_size
+
+    regular_file_size(path)  # a FIFO or a device is refused before anything opens it (no hang, no endless read)
     suffix = os.path.splitext(path)[1].lower()
     if suffix in ONNX_SUFFIXES or (suffix not in YAML_SUFFIXES and _looks_like_onnx(path)):
         from .onnx_file import from_onnx

@@ -643,7 +643,7 @@ class _Importer:
         except ModelError:
             if not self.partial:
                 raise
-            self.target.layers.pop()
+            self.target.drop_last()
             self.names.discard(layer_name)
             raise Unsupported(op) from None
         outputs = [o for o in node.output]

@@ -207,7 +207,7 @@ class _Importer:
         try:
             self.planner.add(layer, tuple(resolve_source(r, producers) for r in refs))  # type: ignore[arg-type]
         except ModelError:
-            self.target.layers.pop()
+            self.target.drop_last()
             if not self.partial or op == "Opaque":
                 raise
             raise Unsupported(op) from None

@@ -1,0 +1,199 @@
+"""Hostile input, by class (issue 10): every one gets one line, exit 1 or 2, no traceback, no hang
+and no unbounded allocation. Each test names the class it covers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import convcalc
+from convcalc.cli import cli
+from convcalc.dims import ascii_int, parse_dim
+from convcalc.errors import ArgumentError, ModelError
+
+RELU = "framework: pytorch\ninput: [1, 3, 8, 8]\nlayers:\n  - {op: ReLU}\n"
+
+
+def _one_error(result, code):
+    assert result.exit_code == code, result.output
+    assert result.stderr.startswith("error: ") or "Error:" in result.stderr, result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.output
+
+
+# --------------------------------------------------------------------------- 1. integers beyond int<->str
+
+
+def test_huge_integers_in_a_model_file_are_refused_at_read_time(runner, write_model):
+    path = write_model("framework: pytorch\ninput: [1, 3, " + "9" * 5000 + ", 8]\nlayers:\n  - {op: ReLU}\n")
+    result = runner.invoke(cli, ["plan", path])
+    _one_error(result, 1)
+    assert "an integer of 5,000 digits (sizes are at most 2**48)" in result.stderr and ":2:" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--set", "H=" + "9" * 5000], ["--sweep", "H=1:" + "9" * 5000],
+                                  ["--sweep", "H=" + "9" * 30 + ":" + "9" * 31]])
+def test_huge_integers_on_the_command_line(runner, write_model, args):
+    path = write_model("framework: pytorch\ninput: [1, 3, H, 8]\nlayers:\n  - {op: ReLU}\n")
+    _one_error(runner.invoke(cli, ["plan", path, *args]), 2)
+
+
+def test_huge_solve_output(runner, write_model):
+    path = write_model("framework: pytorch\ninput: [1, 3, 8, 8]\nlayers:\n  - {op: Conv2d, name: c, out_channels: 2, "
+                       "kernel_size: 3}\n")
+    _one_error(runner.invoke(cli, ["solve", path, "--layer", "c", "--output", "H=" + "7" * 4400]), 2)
+
+
+# --------------------------------------------------------------------------- 2. digits int() reads but are not ASCII
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.characters(categories=["Nd", "No"]).filter(lambda c: not ("0" <= c <= "9")))
+def test_only_ascii_digits_are_numbers(digit):
+    assert ascii_int(digit) is None and ascii_int("1" + digit) is None
+    with pytest.raises(ArgumentError):
+        parse_dim(digit)
+    with pytest.raises(ArgumentError):
+        parse_dim(f"2*{digit}")
+
+
+def test_a_superscript_two_in_set_is_a_usage_error(runner, write_model):
+    _one_error(runner.invoke(cli, ["plan", write_model(RELU), "--set", "H=²"]), 2)
+
+
+# --------------------------------------------------------------------------- 3. unbounded arithmetic in the parser
+
+
+@pytest.mark.parametrize("text,why", [
+    ("((2**64)**64)**64", "beyond 2**64"), ("(2**63)*4", "beyond 2**64"),
+    ("((H+1)**64)**64", "degree 64"), ("H**17", "degree 17"),
+    ("H % 0", "division by zero"), ("H % (H-H)", "divisor is 0 for every size"), ("H / (H-H)", "divisor is 0"),
+    ("H // (W - W)", "divisor is 0"),
+])
+def test_the_parser_bounds_its_arithmetic(text, why):
+    start = time.perf_counter()
+    with pytest.raises(ArgumentError, match=why.replace("*", r"\*")):
+        parse_dim(text)
+    assert time.perf_counter() - start < 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 64), st.integers(0, 64), st.integers(1, 8))
+def test_towers_are_refused_or_exact(a, b, c):
+    text = f"({a}**{b})**{c}"
+    try:
+        value = parse_dim(text)
+    except ArgumentError:
+        assert (a ** b) ** c > 2**48  # refused only when it is no size
+        return
+    assert value == (a ** b) ** c
+
+
+# --------------------------------------------------------------------------- 4. special files
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_with_no_writer_does_not_hang(tmp_path):
+    fifo = tmp_path / "model.yaml"
+    os.mkfifo(fifo)
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "convcalc", "plan", str(fifo)], capture_output=True, text=True,
+                            timeout=20)
+    assert result.returncode == 2 and "is not a regular file" in result.stderr
+    assert time.perf_counter() - start < 15
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_devices_are_not_read(runner, device):
+    if not os.path.exists(device):
+        pytest.skip(f"{device} does not exist here")
+    result = runner.invoke(cli, ["plan", device])
+    _one_error(result, 2)
+    assert "is not a regular file" in result.stderr
+
+
+# --------------------------------------------------------------------------- 6. command-line values
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400", "-5", "0", "many", "1" * 5000])
+def test_bad_max_macs_is_a_usage_error(runner, write_model, value):
+    _one_error(runner.invoke(cli, ["check", write_model(RELU), "--max-macs", value]), 2)
+
+
+@pytest.mark.parametrize("value", ["40G", "31.6 G", "2e10", "20000000000", "1.5T"])
+def test_max_macs_takes_the_units_convcalc_prints(runner, write_model, value):
+    assert runner.invoke(cli, ["check", write_model(RELU), "--max-macs", value]).exit_code == 0
+
+
+@pytest.mark.parametrize("value", ["-1", str(2**64)])
+def test_a_seed_out_of_range_is_a_usage_error(runner, write_model, value):
+    _one_error(runner.invoke(cli, ["check", write_model(RELU), "--seed", value]), 2)
+
+
+# --------------------------------------------------------------------------- 9. building a model is linear
+
+
+def test_a_hundred_thousand_layers_build_and_plan():
+    model = convcalc.Model(framework="pytorch", input=[1, 3, 4, 4])
+    for _ in range(100_000):
+        model.add("ReLU")
+    assert len(model.plan().layers) == 100_000  # (the time is bench material; 0.4 s + 1.5 s here)
+
+
+def test_a_large_file_without_aliases_is_not_called_an_alias_bomb(tmp_path):
+    from convcalc.loader import MAX_NODES, parse_yaml
+
+    text = "layers:\n" + "  - {op: ReLU, a: 1}\n" * (MAX_NODES // 5 + 10)
+    with pytest.raises(ModelError) as e:
+        parse_yaml(text)
+    assert "alias" not in e.value.message and "more than" in e.value.message
+
+
+# --------------------------------------------------------------------------- 10. solve with a symbol only in arguments
+
+
+def test_solve_with_a_symbol_only_layer_arguments_use(runner, write_model):
+    text = "framework: pytorch\ninput: [1, 3, H, W]\nsymbols: {K: 16}\nlayers:\n  - {op: Conv2d, out_channels: K, " \
+           "kernel_size: 3, stride: 2}\n"
+    result = runner.invoke(cli, ["solve", write_model(text)])
+    assert result.exit_code == 0, result.output
+    # k3 s2: valid from 3, and exact when (H - 3) % 2 == 0; K keeps its default 16.
+    assert "H = 3 + 2k" in result.stdout and "W = 3 + 2k" in result.stdout
+    no_default = text.replace("symbols: {K: 16}\n", "symbols: {H: 32}\n")
+    result = runner.invoke(cli, ["solve", write_model(no_default)])
+    _one_error(result, 1)
+    assert "K is not a symbol of the model" in result.stderr
+
+
+# --------------------------------------------------------------------------- 12. broken pipes
+
+
+def test_a_reader_that_goes_away_ends_convcalc_quietly():
+    proc = subprocess.run(f"{sys.executable} -m convcalc ops pytorch | head -1", shell=True, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.stdout.startswith("PyTorch") and "Error" not in proc.stderr and "internal" not in proc.stderr
+
+
+# --------------------------------------------------------------------------- 14. variant keys that collide
+
+
+@pytest.mark.parametrize("a,b", [("1", "'1'"), ("null", "'None'"), ("true", "'True'")])
+def test_colliding_variant_keys_are_refused(runner, write_model, a, b):
+    text = f"framework: pytorch\ninput: [1, 3, 8, 8]\nvariants:\n  {a}: {{layers: [{{op: ReLU}}]}}\n  {b}: " \
+           "{layers: [{op: ReLU}]}\n"
+    result = runner.invoke(cli, ["plan", write_model(text)])
+    _one_error(result, 1)
+    assert "have the same name" in result.stderr
+
+
+def test_an_error_inside_a_variant_names_the_variant(runner, write_model):
+    text = "framework: pytorch\ninput: [1, 3, 8, 8]\nvariants:\n  ok: {layers: [{op: ReLU}]}\n  wide: {layers: " \
+           "[{op: Conv2d, out_channels: 2, kernel_size: 9}]}\n"
+    result = runner.invoke(cli, ["plan", write_model(text)])
+    _one_error(result, 1)
+    assert ": variant 'wide': layer 'conv2d_1' (Conv2d): output would be empty" in result.stderr
