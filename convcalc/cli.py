@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -31,7 +32,9 @@ class Failure(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
-        click.echo(self.message, err=True)
+        from .report.escape import terminal  # names in a message reach the terminal as text, never as escapes
+
+        click.echo(terminal(self.message), err=True)
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -106,23 +109,101 @@ class Count(click.ParamType):
         return int(total)
 
 
+SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".tex": "latex",
+                  ".html": "html", ".htm": "html", ".txt": "text"}
+
+
+def output_format(fmt: str | None, path: str | None) -> str:
+    """The --format given, else the one the -o file's suffix names (``out.json``), else text."""
+    if fmt:
+        return fmt
+    if path:
+        return SUFFIX_FORMATS.get(os.path.splitext(path)[1].lower(), "text")
+    return "text"
+
+
 def write_output(text: str, path: str | None) -> None:
-    """Print, or write ``path`` atomically (a temporary file in the same folder, then rename)."""
+    """Print, or write ``path``.
+
+    A regular file (or a new path) is replaced atomically — a temporary file in the same folder,
+    given the umask's mode, then renamed over it — and a symlink is followed to the file it names.
+    A character device, a FIFO or ``/dev/stdout`` is written directly, never renamed over (as root,
+    renaming over ``/dev/null`` would replace the device). No temporary file outlives an interrupt
+    or a termination signal; every I/O failure is a usage error (exit 2).
+    """
+    body = text if text.endswith("\n") else text + "\n"
     if path is None:
-        click.echo(text, nl=not text.endswith("\n"))
+        try:
+            sys.stdout.write(body)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise UsageError(f"cannot write to standard output: {e.strerror}") from None
         return
-    folder = os.path.dirname(os.path.abspath(path))
+    target = os.path.realpath(path)
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        try:  # a device or a FIFO: written through, never replaced
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(body)
+        except OSError as e:
+            raise UsageError(f"cannot write {path}: {e.strerror}") from None
+        return
+    folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise UsageError(f"cannot write {path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".convcalc-", dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp = None
+    previous = _cleanup_on_signals()
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".convcalc-", dir=folder)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, path)
+            fh.write(body)
+        os.replace(tmp, target)
+        tmp = None
     except OSError as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise UsageError(f"cannot write {path}: {e.strerror}") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        _restore_signals(previous)
+
+
+def _cleanup_on_signals() -> dict[int, Any]:
+    """While a temporary file exists, termination signals unwind (so ``finally`` removes it)
+    instead of killing the process where it stands. SIGINT already raises KeyboardInterrupt."""
+    import signal
+
+    previous: dict[int, Any] = {}
+
+    def unwind(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            try:
+                previous[sig] = signal.signal(sig, unwind)
+            except ValueError:  # not the main thread
+                pass
+    return previous
+
+
+def _restore_signals(previous: dict[int, Any]) -> None:
+    import signal
+
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -138,7 +219,8 @@ SET_HELP = "Give a symbol a value (repeatable): --set H=224."
 @cli.command()
 @click.argument("model", metavar="MODEL")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: from the -o file's suffix, .json .csv .md .tex .html, else text).")
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
 @click.option("--sweep", "sweep_spec", metavar="NAME=START:STOP[:STEP]",
               help="Totals over a range of a symbol (NAME1,NAME2=... sweeps several together).")
@@ -157,8 +239,9 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
     """
     from .importers import load_any as load
     from .model import Variants
-    from .report import render_plan
+    from .report import render_plan, render_plans
 
+    fmt = output_format(fmt, output)
     symbols = parse_sets(sets)
     loaded = select_variants(load(model, partial=partial), variants)
     if variants and isinstance(loaded, Variants) and len(loaded) == 1:
@@ -181,12 +264,7 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
         return
     if isinstance(loaded, Variants):
         plans = loaded.plan(**symbols) if not symbolic else {k: m.plan_symbolic(**symbols) for k, m in loaded.items()}
-        if fmt == "json":
-            import json
-
-            text = json.dumps({"variants": {k: p.to_dict() for k, p in plans.items()}}, indent=2)
-        else:
-            text = "\n".join(f"variant '{k}': " + render_plan(p, fmt) for k, p in plans.items())
+        text = render_plans(plans, fmt)
     else:
         text = render_plan(loaded.plan_symbolic(**symbols) if symbolic else loaded.plan(**symbols), fmt)
     write_output(text, output)
@@ -214,7 +292,8 @@ def select_variants(loaded: Any, chosen: tuple[str, ...]) -> Any:
 @click.option("--baseline", metavar="NAME", help="The variant the ratios are taken against (default: the first).")
 @click.option("--layers", "show_layers", is_flag=True, help="Add the per-layer side-by-side.")
 @click.option("--symbolic", is_flag=True, help="Compare with the symbols symbolic (ratios as expressions).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: from the -o file's suffix, else text).")
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
 @handle_errors
 def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str, ...], partial: bool,
@@ -232,6 +311,7 @@ def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str,
     from .model import Variants
     from .report import render_compare
 
+    fmt = output_format(fmt, output)
     symbols = parse_sets(sets)
     models_by_name: dict[str, Any] = {}
     for path in models:
@@ -275,7 +355,7 @@ def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: int,
     from .check import check_plan
     from .importers import load_any as load
     from .model import Variants
-    from .report import render_check
+    from .report import render_check, terminal
 
     symbols = parse_sets(sets)
     loaded = select_variants(load(model), variants)
@@ -290,7 +370,7 @@ def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: int,
         else:
             text = json.dumps({"variants": {k: r.to_dict() for k, r in reports.items()}}, indent=2)
     else:
-        text = "\n".join((f"variant '{k}':\n" if k else "") + render_check(r) for k, r in reports.items())
+        text = "\n".join((f"variant '{terminal(k)}':\n" if k else "") + render_check(r) for k, r in reports.items())
     write_output(text, None)
     failed = [(k, r) for k, r in reports.items() if not r.ok]
     if failed:

@@ -197,3 +197,120 @@ def test_an_error_inside_a_variant_names_the_variant(runner, write_model):
     result = runner.invoke(cli, ["plan", write_model(text)])
     _one_error(result, 1)
     assert ": variant 'wide': layer 'conv2d_1' (Conv2d): output would be empty" in result.stderr
+
+
+# --------------------------------------------------------------------------- 11. the output file
+
+
+def test_output_replaces_a_regular_file_atomically_with_the_umask_mode(runner, write_model, tmp_path):
+    out = tmp_path / "plan.txt"
+    out.write_text("old")
+    os.chmod(out, 0o600)
+    old = os.umask(0o022)
+    try:
+        assert runner.invoke(cli, ["plan", write_model(RELU), "-o", str(out)]).exit_code == 0
+    finally:
+        os.umask(old)
+    assert out.read_text().split(" (pytorch")[0].endswith("model.yaml")
+    assert oct(out.stat().st_mode & 0o777) == oct(0o644)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".convcalc-")]
+
+
+def test_output_through_a_symlink_replaces_its_target(runner, write_model, tmp_path):
+    target = tmp_path / "real.txt"
+    target.write_text("old")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    assert runner.invoke(cli, ["plan", write_model(RELU), "-o", str(link)]).exit_code == 0
+    assert link.is_symlink() and target.read_text().split(" (pytorch")[0].endswith("model.yaml")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
+def test_output_to_a_character_device_writes_through_it(runner, write_model, tmp_path):
+    import stat
+
+    null = tmp_path / "null"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a clone of /dev/null, in a temporary folder
+    assert runner.invoke(cli, ["plan", write_model(RELU), "-o", str(null)]).exit_code == 0
+    assert stat.S_ISCHR(os.stat(null).st_mode)  # still the device, not renamed over
+
+
+def test_output_to_a_fifo_writes_through_it(write_model, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    result = subprocess.run([sys.executable, "-m", "convcalc", "plan", write_model(RELU), "-o", str(fifo)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and reader.communicate(timeout=30)[0].split(" (pytorch")[0].endswith("model.yaml")
+
+
+def test_output_failures_are_usage_errors_and_leave_no_temporary_file(runner, write_model, tmp_path, monkeypatch):
+    _one_error(runner.invoke(cli, ["plan", write_model(RELU), "-o", str(tmp_path / "no" / "x.txt")]), 2)
+    import tempfile as tf
+
+    monkeypatch.setattr(tf, "mkstemp", lambda **kw: (_ for _ in ()).throw(PermissionError(13, "Permission denied")))
+    result = runner.invoke(cli, ["plan", write_model(RELU), "-o", str(tmp_path / "x.txt")])
+    _one_error(result, 2)
+    assert "Permission denied" in result.stderr
+
+
+def test_an_interrupt_while_writing_leaves_no_temporary_file(write_model, tmp_path, monkeypatch):
+    from convcalc import cli as cli_module
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cli_module.write_output("text", str(tmp_path / "out.txt"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_on_standard_output_is_a_usage_error(write_model):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "convcalc", "plan", write_model(RELU)], stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.startswith("error: cannot write to standard output")
+
+
+def test_the_format_comes_from_the_output_suffix(runner, write_model, tmp_path):
+    out = tmp_path / "plan.json"
+    assert runner.invoke(cli, ["plan", write_model(RELU), "-o", str(out)]).exit_code == 0
+    assert out.read_text().lstrip().startswith("{")
+
+
+# --------------------------------------------------------------------------- 13. escaping
+
+
+EVIL = "framework: pytorch\ninput: [1, 3, 8, 8]\nvariants:\n  \"<img src=x onerror=alert(1)>\": {layers: [{op: ReLU}]}\n" \
+       "  \"a\\n\\\\input{/etc/passwd}\": {layers: [{op: ReLU}]}\n  \"=cmd|' /C calc'!A0\": {layers: [{op: ReLU}]}\n" \
+       "  \"esc\\e[2J\\0\": {layers: [{op: ReLU}]}\n"
+
+
+def test_html_escapes_every_name(runner, write_model):
+    out = runner.invoke(cli, ["plan", write_model(EVIL), "--format", "html"]).stdout
+    assert "<img" not in out and "&lt;img src=x" in out
+
+
+def test_latex_keeps_names_inside_comments(runner, write_model):
+    out = runner.invoke(cli, ["plan", write_model(EVIL), "--format", "latex"]).stdout
+    assert all(not line.startswith("\\input") for line in out.splitlines())
+
+
+def test_csv_cells_never_start_a_formula(runner, write_model):
+    import csv
+    import io
+
+    out = runner.invoke(cli, ["plan", write_model(EVIL), "--format", "csv"]).stdout
+    for row in csv.reader(io.StringIO(out)):
+        for value in row:
+            assert not value.startswith(("=", "+", "@")), value
+
+
+def test_markdown_and_the_terminal_get_no_raw_markup_or_escapes(runner, write_model):
+    md = runner.invoke(cli, ["plan", write_model(EVIL), "--format", "github"]).stdout
+    assert "<img" not in md
+    text = runner.invoke(cli, ["plan", write_model(EVIL)]).stdout
+    assert "\x1b" not in text and "\x00" not in text and "\\x1b[2J" in text

@@ -19,6 +19,7 @@ from typing import Any
 from ..dims import fmt_dim, fmt_shape
 from ..plan import RENDERERS, Plan
 from .conventions import MACS, constraint_lines, conventions
+from .escape import note, terminal
 from .plot import plot_sweep
 from .render import FORMATS, render, table_text
 from .tables import CHECK_NOTE, SWEEP_NOTE, Table, check_table, compare_document, plan_document, sweep_table
@@ -35,6 +36,16 @@ def render_plan(plan: Plan, fmt: str = "text") -> str:
 
 
 RENDERERS["plan"] = render_plan
+
+
+def render_plans(plans: dict[str, Plan], fmt: str = "text") -> str:
+    """The plans of a file's variants, each under its (escaped) name; JSON: ``{"variants": {...}}``."""
+    if fmt == "json":
+        return json.dumps({"variants": {k: p.to_dict() for k, p in plans.items()}}, indent=2)
+    heads = {"latex": "% variant '{}'\n", "csv": "# variant '{}'\n", "html": "<h2>variant '{}'</h2>\n",
+             "markdown": "### variant '{}'\n\n", "github": "### variant '{}'\n\n"}
+    head = heads.get(fmt, "variant '{}': ")
+    return "\n".join(head.format(note(k, fmt)) + render_plan(p, fmt) for k, p in plans.items())
 
 
 def render_compare(comparison: Any, fmt: str = "text", layers: bool = False) -> str:
@@ -128,6 +139,8 @@ __all__ = [
     "render_compare",
     "render_options",
     "render_plan",
+    "render_plans",
+    "terminal",
     "render_solution",
     "render_sweep",
 ]
