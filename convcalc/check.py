@@ -22,6 +22,53 @@ from .ir import Conv, Pool, Primitive
 from .plan import Plan
 
 DEFAULT_MAX_MACS = 2 * 10**10
+DEFAULT_MAX_BYTES = 8 * 2**30  # leaves this 24 GiB machine room for everything else
+ELEMENT_BYTES = 4  # the executor's arrays are float32
+# Scratch the executor may hold beside a layer's input and output: a padded copy, the per-offset
+# products of a convolution, float64 working copies in activations and normalisation.
+SCRATCH_FACTOR = 4
+
+
+def executor_bytes(plan: Plan) -> int:
+    """The most memory the reference executor holds at once running ``plan``, computed from the
+    plan before anything is allocated: the live arrays (each kept until its last reader has run),
+    the weights of the layer running, and scratch of :data:`SCRATCH_FACTOR` times its input and
+    output (float32 elements)."""
+    last_use = {name: -1 for name in plan.inputs}
+    for i, layer in enumerate(plan.layers):
+        for s in layer.sources:
+            last_use[s.producer] = i
+    sizes = {name: int(_elements(shape)) for name, shape in plan.inputs.items()}
+    live = sum(sizes.values())
+    peak = live
+    for i, layer in enumerate(plan.layers):
+        out = sum(int(_elements(s)) for s in layer.outputs)
+        ins = sum(int(_elements(s)) for s in layer.input_shapes)
+        peak = max(peak, live + out + int(layer.params) + SCRATCH_FACTOR * (ins + out))
+        live += out
+        sizes[layer.name] = out
+        for name in [n for n, last in last_use.items() if last == i]:
+            live -= sizes.get(name, 0)
+        if last_use.get(layer.name, -1) < i:  # an output nothing reads: compared, then freed
+            live -= out
+    return peak * ELEMENT_BYTES
+
+
+def _binary(n: int) -> str:
+    """``9.3 MiB``, ``100.6 GiB``."""
+    value, unit = float(n), "B"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            break
+        value /= 1024
+    return f"{value:.1f} {unit}"
+
+
+def _elements(shape: tuple) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
 
 
 @dataclass(frozen=True)
@@ -117,9 +164,14 @@ def check_plan(
     *,
     seed: int = 0,
     max_macs: int = DEFAULT_MAX_MACS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> CheckReport:
-    """Run ``plan`` on seeded random inputs and compare every layer with the prediction."""
+    """Run ``plan`` on seeded random inputs and compare every layer with the prediction.
+
+    Refused before anything is allocated when it would take more than ``max_macs``
+    multiply-accumulates or ``max_bytes`` of memory (:func:`executor_bytes`); arrays are freed
+    after their last reader."""
     if plan.is_symbolic or any(not isinstance(d, int) for s in plan.inputs.values() for d in s):
         names = sorted(set().union(*(free_symbols(d) for s in plan.inputs.values() for d in s)) | set(plan.used_symbols)
                        - set(plan.symbols))
@@ -134,6 +186,18 @@ def check_plan(
             f"over the budget of {max_macs:,}",
             fix="shrink the sizes with --set (e.g. a smaller H and W, batch 1), or raise --max-macs",
         )
+    opaque = [ly.name for ly in plan.layers if ly.unknown]
+    if opaque:
+        raise UsageError(f"the executor cannot run the {len(opaque)} layer(s) convcalc cannot model (first: "
+                         f"'{opaque[0]}')", fix="check the model without --partial, or a part of it without them")
+    need = executor_bytes(plan)
+    if need > max_bytes:
+        raise UsageError(
+            f"running this plan takes about {_binary(need)} ({need:,} bytes) of arrays at once, over the budget of "
+            f"{_binary(max_bytes)}",
+            fix="shrink the sizes with --set (a smaller H and W, batch 1), or raise --max-bytes",
+        )
+    last_use = {s.producer: i for i, layer in enumerate(plan.layers) for s in layer.sources}
     rng = np.random.default_rng(seed)
     arrays: dict[str, list[np.ndarray] | None] = {  # producer -> its outputs
         name: [rng.standard_normal(tuple(int(d) for d in shape)).astype(np.float32)]
@@ -153,6 +217,9 @@ def check_plan(
             inputs = [outs[s.index] for outs, s in zip(sources, layer.sources)]  # type: ignore[index]
             executed, arrays[layer.name] = _execute(layer.steps, inputs, rng)
         checks.append(LayerCheck(layer.name, layer.op, predicted, executed))
+        for name in [n for n, last in last_use.items() if last == i] + ([layer.name] if layer.name not in last_use
+                                                                       else []):
+            arrays.pop(name, None)  # its last reader has run
     if progress is not None:
         progress(len(plan.layers), len(plan.layers), "")
     return CheckReport(plan.name, tuple(checks), time.perf_counter() - start, seed)

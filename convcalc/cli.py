@@ -86,17 +86,28 @@ def _shown(text: str, limit: int = 60) -> str:
 SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
 
 
+BINARY = {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "B": 1}
+
+
 class Count(click.ParamType):
-    """A positive count as convcalc prints them: ``2e10``, ``20000000000``, ``40G``, ``31.6 G``."""
+    """A positive count as convcalc prints them: ``2e10``, ``20000000000``, ``40G``, ``31.6 G``;
+    with ``binary``, sizes in bytes too: ``8GiB``, ``500 MiB``."""
 
     name = "count"
+
+    def __init__(self, binary: bool = False) -> None:
+        self.binary = binary
 
     def convert(self, value: Any, param: Any, ctx: Any) -> int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         text = str(value).strip().replace(",", "").replace("_", "")
         scale = 1
-        if text and text[-1].upper() in SUFFIXES:
+        for unit, factor in (BINARY.items() if self.binary else ()):
+            if text.upper().endswith(unit) and len(text) > len(unit):
+                scale, text = factor, text[: -len(unit)].strip()
+                break
+        if scale == 1 and text and text[-1].upper() in SUFFIXES:
             scale, text = SUFFIXES[text[-1].upper()], text[:-1].strip()
         try:
             number = float(text) if text.isascii() and len(text) <= 32 else float("nan")
@@ -341,9 +352,12 @@ def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str,
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--max-macs", type=Count(), default="20G", show_default=True, metavar="N",
               help="Refuse runs above N multiply-accumulates (2e10, 20G, 31.6 G).")
+@click.option("--max-bytes", type=Count(binary=True), default="8GiB", show_default=True, metavar="SIZE",
+              help="Refuse runs whose arrays would take more than SIZE at once (8GiB, 500MiB, 1.5e10).")
 @click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
 @handle_errors
-def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: int, variants: tuple[str, ...]) -> None:
+def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: int, max_bytes: int,
+          variants: tuple[str, ...]) -> None:
     """Run MODEL on random arrays with the reference executor and compare every layer's output
     shape, parameters and MACs with the plan.
 
@@ -363,7 +377,7 @@ def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: int,
     reports = {}
     for key, plan in plans.items():
         with Progress(f"check {key}" if key else "check") as bar:
-            reports[key] = check_plan(plan, seed=seed, max_macs=max_macs, progress=bar.update)
+            reports[key] = check_plan(plan, seed=seed, max_macs=max_macs, max_bytes=max_bytes, progress=bar.update)
     if fmt == "json":
         if None in reports:
             text = json.dumps(reports[None].to_dict(), indent=2)

@@ -17,6 +17,8 @@ from convcalc.cli import cli
 from convcalc.dims import ascii_int, parse_dim
 from convcalc.errors import ArgumentError, ModelError
 
+from .conftest import EXAMPLES
+
 RELU = "framework: pytorch\ninput: [1, 3, 8, 8]\nlayers:\n  - {op: ReLU}\n"
 
 
@@ -314,3 +316,30 @@ def test_markdown_and_the_terminal_get_no_raw_markup_or_escapes(runner, write_mo
     assert "<img" not in md
     text = runner.invoke(cli, ["plan", write_model(EVIL)]).stdout
     assert "\x1b" not in text and "\x00" not in text and "\\x1b[2J" in text
+
+
+# --------------------------------------------------------------------------- 7. a memory budget for check
+
+
+@pytest.mark.parametrize("text", [
+    "framework: pytorch\ninput: [1, 3, 30000, 30000]\nlayers:\n  - {op: ReLU}\n",  # 10.1 GiB per array
+    "framework: pytorch\ninput: [1, 1, 100000, 100000]\nlayers:\n  - {op: Conv2d, out_channels: 1, kernel_size: 1}\n",
+    "framework: pytorch\ninput: [1, 3, 8, 8]\nlayers:\n  - {op: ZeroPad2d, padding: 40000}\n",
+])
+def test_check_refuses_before_allocating_beyond_its_memory_budget(runner, write_model, text):
+    result = runner.invoke(cli, ["check", write_model(text), "--max-macs", "1e15"])
+    _one_error(result, 2)
+    assert "GiB" in result.stderr and "--max-bytes" in result.stderr
+
+
+def test_the_memory_budget_is_settable_and_the_estimate_bounds_real_use(runner):
+    from convcalc.check import executor_bytes
+
+    plan = convcalc.load(str(EXAMPLES / "resnet50.yaml")).plan(H=64, W=64)
+    need = executor_bytes(plan)
+    assert 1 << 20 < need < 1 << 30  # the live arrays of one image at 64x64: tens of MiB, with scratch
+    result = runner.invoke(cli, ["check", str(EXAMPLES / "resnet50.yaml"), "--set", "H=64", "--set", "W=64",
+                                 "--max-bytes", "1MiB"])
+    _one_error(result, 2)
+    assert runner.invoke(cli, ["check", str(EXAMPLES / "resnet50.yaml"), "--set", "H=64", "--set", "W=64",
+                               "--max-bytes", "2GiB"]).exit_code == 0
