@@ -64,9 +64,26 @@ class Analysis:
         return out
 
 
+MAX_PERIOD = 1 << 16  # 16 periods of sizes are enumerated: at most about a million
+
+
+class PeriodTooLarge(ValueError):
+    """The predicate repeats only every ``period`` sizes: too many to enumerate."""
+
+    def __init__(self, period: int) -> None:
+        super().__init__(f"it repeats every {period:,} sizes")
+        self.period = period
+
+
 def analyze(predicate: Callable[..., np.ndarray], symbol: str, period: int) -> Analysis:
-    """Evaluate ``predicate`` at every size 1..N (N growing until the pattern is steady)."""
+    """Evaluate ``predicate`` at every size 1..N (N growing until the pattern is steady).
+
+    The work is bounded: a period beyond :data:`MAX_PERIOD` raises :class:`PeriodTooLarge`
+    before anything is allocated (21 stride-2 pools, a stride of 2**40, strides 1009*1013*1019
+    would otherwise enumerate gigabytes); the callers then state the constraint as a relation."""
     period = max(1, period)
+    if period > MAX_PERIOD:
+        raise PeriodTooLarge(period)
     n = max(512, 16 * period)
     while True:
         xs = np.arange(1, n + 1, dtype=np.int64)
@@ -113,7 +130,10 @@ def describe(lhs: Any, op: str, rhs: Any) -> str | None:
     period = period_of([lhs, rhs])
     if op == "%0" and isinstance(rhs, int):
         period *= rhs  # floor(H/m) mod d depends on H mod m*d
-    a = analyze(compile_condition(lhs, op, rhs), name, period)
+    try:
+        a = analyze(compile_condition(lhs, op, rhs), name, period)
+    except PeriodTooLarge:
+        return _relation(lhs, op, rhs)
     return analysis_text(a) if not a.always else None
 
 
@@ -175,7 +195,11 @@ def summarize(constraints: Sequence[Any]) -> dict[str, list[str]]:
             else:
                 out[kind].append(_relation(c.lhs, c.op, c.rhs))
         for name in sorted(by_symbol):
-            a = combined(by_symbol[name], name)
+            try:
+                a = combined(by_symbol[name], name)
+            except PeriodTooLarge:  # each one alone, solved where its own period allows, else as a relation
+                out[kind] += [t for c in by_symbol[name] if (t := describe(c.lhs, c.op, c.rhs))]
+                continue
             if not a.always:
                 out[kind].insert(len([t for t in out[kind] if t]), analysis_text(a))
     return out

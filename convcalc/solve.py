@@ -54,7 +54,7 @@ class SizeSolution:
 
 def solve_sizes(model: Model, sets: Mapping[str, int] | None = None, count: int = 8) -> SizeSolution:
     """Per free symbol: the smallest valid and exact size, the period and the residues."""
-    from .constraints import solve  # sympy and numpy: a solve is symbolic
+    from .constraints import PeriodTooLarge, solve  # sympy and numpy: a solve is symbolic
 
     sets = dict(sets or {})
     # The sizes solved for are the input's; a symbol only layer arguments use (out_channels: K)
@@ -72,7 +72,11 @@ def solve_sizes(model: Model, sets: Mapping[str, int] | None = None, count: int 
             "the model has no free symbol to solve for (every input size is a number)",
             fix="write an input size as a symbol (input: [1, H, W, 3]) or drop its --set",
         )
-    found = solve(plan.constraints, names)
+    try:
+        found = solve(plan.constraints, names)
+    except PeriodTooLarge as e:
+        raise UsageError(f"the constraints on the input sizes repeat only every {e.period:,} sizes: too many to list "
+                         "the valid ones", fix="`convcalc plan` states them as relations") from None
     columns = {n: found[n].values(count) for n in names}
     rows = []
     for i in range(min(len(v) for v in columns.values())):

@@ -343,3 +343,30 @@ def test_the_memory_budget_is_settable_and_the_estimate_bounds_real_use(runner):
     _one_error(result, 2)
     assert runner.invoke(cli, ["check", str(EXAMPLES / "resnet50.yaml"), "--set", "H=64", "--set", "W=64",
                                "--max-bytes", "2GiB"]).exit_code == 0
+
+
+# --------------------------------------------------------------------------- 8. the symbolic validity analysis is bounded
+
+
+@pytest.mark.parametrize("layers", [
+    [{"op": "MaxPool1d", "kernel_size": 2, "stride": 2}] * 21,
+    [{"op": "Conv1d", "out_channels": 1, "kernel_size": 1, "stride": 2**40}],
+    [{"op": "Conv1d", "out_channels": 1, "kernel_size": 1, "stride": s} for s in (1009, 1013, 1019)],
+])
+def test_large_periods_are_stated_not_enumerated(layers):
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    plan = convcalc.Model(framework="pytorch", input=[1, 1, "H"], layers=layers).plan()
+    texts = [t for kind in plan.constraint_summary.values() for t in kind]
+    assert texts and time.perf_counter() - start < 10
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 512 * 1024  # KiB: under 512 MiB more
+
+
+def test_solve_says_when_the_period_is_too_large(runner, write_model):
+    text = "framework: pytorch\ninput: [1, 1, H]\nlayers:\n  - {op: Conv1d, out_channels: 1, kernel_size: 1, " \
+           "stride: 1099511627776}\n"
+    result = runner.invoke(cli, ["solve", write_model(text)])
+    _one_error(result, 2)
+    assert "repeat only every 1,099,511,627,776 sizes" in result.stderr
