@@ -237,52 +237,54 @@ def _lcm(a: int, b: int) -> int:
     return a * b // math.gcd(a, b)
 
 
-def _node(expr: Any, env: Mapping[str, np.ndarray]) -> Frac:
+def _node(expr: Any, env: Mapping[str, np.ndarray], const: Callable[[int], Any] = np.int64) -> Frac:
+    """``expr`` as (numerator, denominator) over the arrays ``env``; ``const`` makes the
+    constants: ``np.int64``, or ``int`` over object arrays of Python ints (exact, for sweeps past int64)."""
     if expr.is_Integer:
-        return np.int64(int(expr)), 1
+        return const(int(expr)), 1
     if expr.is_Rational:
-        return np.int64(int(expr.p)), int(expr.q)
+        return const(int(expr.p)), int(expr.q)
     if expr.is_Symbol:
-        return np.asarray(env[str(expr)], dtype=np.int64), 1
+        return env[str(expr)], 1
     if expr.is_Add:
-        num, den = np.int64(0), 1
+        num, den = const(0), 1
         for arg in expr.args:
-            n, d = _node(arg, env)
+            n, d = _node(arg, env, const)
             common = _lcm(den, d)
             num = num * (common // den) + n * (common // d)
             den = common
         return num, den
     if expr.is_Mul:
-        num, den = np.int64(1), 1
+        num, den = const(1), 1
         for arg in expr.args:
-            n, d = _node(arg, env)
+            n, d = _node(arg, env, const)
             num, den = num * n, den * d
         return num, den
     if expr.is_Pow and expr.exp.is_Integer and int(expr.exp) >= 0:
-        n, d = _node(expr.base, env)
+        n, d = _node(expr.base, env, const)
         e = int(expr.exp)
         return n**e, d**e
     if isinstance(expr, sp.floor):
-        n, d = _node(expr.args[0], env)
+        n, d = _node(expr.args[0], env, const)
         return n // d, 1
     if isinstance(expr, sp.ceiling):
-        n, d = _node(expr.args[0], env)
+        n, d = _node(expr.args[0], env, const)
         return -((-n) // d), 1
     if isinstance(expr, (sp.Min, sp.Max)):
-        parts = [_node(a, env) for a in expr.args]
+        parts = [_node(a, env, const) for a in expr.args]
         den = reduce(_lcm, (d for _, d in parts), 1)
         nums = [n * (den // d) for n, d in parts]
         pick = np.minimum if isinstance(expr, sp.Min) else np.maximum
         return reduce(pick, nums), den
     if isinstance(expr, sp.Mod):
-        (n1, d1), (n2, d2) = _node(expr.args[0], env), _node(expr.args[1], env)
+        (n1, d1), (n2, d2) = _node(expr.args[0], env, const), _node(expr.args[1], env, const)
         den = _lcm(d1, d2)
         return (n1 * (den // d1)) % (n2 * (den // d2)), den
     if isinstance(expr, sp.Piecewise):
         out = None
         taken = None
         for value, cond in expr.args:
-            n, d = _node(value, env)
+            n, d = _node(value, env, const)
             mask = _truth(cond, env)
             v = n // d if d == 1 else n / d
             if out is None:
@@ -292,7 +294,7 @@ def _node(expr: Any, env: Mapping[str, np.ndarray]) -> Frac:
                 fresh = np.logical_and(mask, np.logical_not(taken))
                 out = np.where(fresh, v, out)
                 taken = np.logical_or(taken, mask)
-        return np.asarray(out, dtype=np.int64), 1
+        return np.asarray(out, dtype=np.int64 if const is np.int64 else object), 1
     raise ValueError(f"cannot evaluate {expr} exactly")
 
 
@@ -309,11 +311,20 @@ def _truth(cond: Any, env: Mapping[str, np.ndarray]) -> np.ndarray:
     return ops[type(cond)](a, b)
 
 
-def compile_int(expr: Any) -> Callable[..., np.ndarray]:
+def compile_int(expr: Any, *, exact_objects: bool = False) -> Callable[..., np.ndarray]:
     """A function of symbol arrays (by keyword) giving ``expr`` exactly: an int64 array where it
-    is an integer, a float array where it is not."""
+    is an integer, a float array where it is not. ``exact_objects``: Python integers in object
+    arrays instead (no overflow at any size, slower), for values beyond int64."""
     if isinstance(expr, int):
-        return lambda **env: np.int64(expr)
+        return lambda **env: np.asarray(expr, dtype=object) if exact_objects else np.int64(expr)
+
+    if exact_objects:
+        def exact(**env: Any) -> np.ndarray:
+            arrays = {k: np.asarray([int(x) for x in np.asarray(v).ravel()], dtype=object) for k, v in env.items()}
+            n, d = _node(expr, arrays, int)
+            return np.asarray(n, dtype=object) // d
+
+        return exact
 
     def evaluate(**env: Any) -> np.ndarray:
         n, d = _node(expr, {k: np.asarray(v, dtype=np.int64) for k, v in env.items()})

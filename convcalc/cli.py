@@ -234,7 +234,8 @@ SET_HELP = "Give a symbol a value (repeatable): --set H=224."
               help="Output format (default: from the -o file's suffix, .json .csv .md .tex .html, else text).")
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
 @click.option("--sweep", "sweep_spec", metavar="NAME=START:STOP[:STEP]",
-              help="Totals over a range of a symbol (NAME1,NAME2=... sweeps several together).")
+              help="Totals over a range of a symbol, START to STOP exclusive by STEP (range() semantics; at most "
+                   "2,000,000 sizes); NAME1,NAME2=... sweeps several together.")
 @click.option("--plot", metavar="FILE.png", help="With --sweep: draw MACs and activation memory (needs matplotlib).")
 @click.option("--symbolic", is_flag=True, help="Keep the symbols symbolic even where the file gives defaults.")
 @click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
@@ -268,7 +269,8 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
         if fmt not in ("text", "csv", "json", "github", "markdown"):
             raise UsageError(f"--sweep renders as text, csv, json or markdown, not {fmt}")
         names, values = parse_sweep(sweep_spec)
-        result = sweep(loaded, names, values, symbols)
+        with Progress("sweep") as bar:
+            result = sweep(loaded, names, values, symbols, progress=bar.update)
         if plot:
             plot_sweep(result, plot)
         write_output(render_sweep(result, fmt), output)

@@ -370,3 +370,28 @@ def test_solve_says_when_the_period_is_too_large(runner, write_model):
     result = runner.invoke(cli, ["solve", write_model(text)])
     _one_error(result, 2)
     assert "repeat only every 1,099,511,627,776 sizes" in result.stderr
+
+
+# --------------------------------------------------------------------------- 5. sweeps
+
+
+CONV512 = "framework: pytorch\ninput: [1, 512, H, 8]\nlayers:\n  - {op: Conv2d, out_channels: 512, kernel_size: 3, " \
+          "padding: 1}\n"
+
+
+@pytest.mark.parametrize("start", [10**7, 2**47 - 3, 2**40])
+def test_sweep_totals_past_int64_are_exact(runner, write_model, start):
+    result = runner.invoke(cli, ["plan", write_model(CONV512), "--sweep", f"H={start}:{start + 3}", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    data = json.loads(result.stdout)
+    for h, macs, act in zip(data["values"], data["totals"]["macs"], data["totals"]["activation_bytes"]):
+        assert macs == h * 8 * 512 * 512 * 9 and act == 512 * h * 8 * 4  # by hand: N*H*W*C_out*C_in*k*k
+
+
+def test_sweep_points_and_bounds_are_capped(runner, write_model):
+    _one_error(runner.invoke(cli, ["plan", write_model(CONV512), "--sweep", "H=1:10000001"]), 2)
+    _one_error(runner.invoke(cli, ["plan", write_model(CONV512), "--sweep", "H=5:3"]), 2)
+    _one_error(runner.invoke(cli, ["plan", write_model(CONV512), "--sweep", f"H=1:{2**50}:{2**40}"]), 2)
+    assert "exclusive" in runner.invoke(cli, ["plan", "--help"]).stdout
