@@ -151,7 +151,8 @@ def analysis_text(a: Analysis) -> str:
     return mod
 
 
-KINDS = ("valid", "merge", "exact")
+KINDS = ("valid", "merge", "exact", "invertible")
+SIZE_KINDS = ("valid", "merge", "exact")  # what solve's valid sizes satisfy (invertible is told apart)
 
 
 def _symbols_of(c: Any) -> set[str]:
@@ -209,6 +210,6 @@ def solve(constraints: Sequence[Any], symbols: Sequence[str]) -> dict[str, Analy
     """For each symbol, the sizes where every one-symbol constraint on it holds."""
     result = {}
     for name in symbols:
-        mine = [c for c in constraints if _symbols_of(c) == {name}]
+        mine = [c for c in constraints if _symbols_of(c) == {name} and c.kind in SIZE_KINDS]
         result[name] = combined(mine, name) if mine else analyze(lambda **env: np.bool_(True), name, 1)
     return result

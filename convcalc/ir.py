@@ -59,7 +59,9 @@ class Constraint:
     (``op`` is ``">="``, ``"=="`` or ``"%0"``).
 
     ``kind`` is ``"valid"`` (every size >= 1, kernels fit), ``"merge"`` (the inputs of a merge
-    agree) or ``"exact"`` (no stride or pooling drops a remainder; the U-Net tiling condition).
+    agree), ``"exact"`` (every input row is read by some window, and centre crops are centred: the
+    U-Net tiling condition) or ``"invertible"`` (a transposed convolution with the same arguments
+    gives back the size).
     :func:`convcalc.constraints.describe` states it in plain words, solved for its symbol where it
     has one (``H >= 5``, ``H % 16 == 12``); this value only holds the relation.
     """
@@ -81,7 +83,8 @@ class Checks:
 
     def __init__(self) -> None:
         self.constraints: list[Constraint] = []
-        self.notes: list[str] = []
+        self.notes: list[str] = []  # input rows no window reads (or a centre crop off-centre)
+        self.inversion_notes: list[str] = []  # sizes a transposed convolution would not give back
         self.layer: str | None = None
 
     def _record(self, kind: str, lhs: Any, op: str, rhs: Any) -> None:
@@ -105,20 +108,50 @@ class Checks:
     def require_divisible(self, x: Dim, d: Dim, error: Callable[[], ShapeError], kind: str = "valid") -> None:
         self._require(divisible(x, d), error, kind, x, "%0", d)
 
+    def _note(self, notes: list[str], note: str) -> None:
+        if notes and notes[-1].startswith(f"{self.layer}: "):
+            notes[-1] += f", {note}"
+        else:
+            notes.append(f"{self.layer}: {note}")
+
     def exact(self, x: Dim, d: int, axis: str) -> None:
-        """``x`` (the padded input beyond the first window) should be divisible by the stride
-        ``d``, or the last ``x % d`` rows along ``axis`` are never read."""
+        """A centre crop of ``x`` elements off ``axis`` is centred when ``x`` is even (``d`` = 2)."""
         if d == 1:
             return
         verdict = divisible(x, d)
         if verdict is False:
-            note = f"{axis} loses {x % d}"
-            if self.notes and self.notes[-1].startswith(f"{self.layer}: "):
-                self.notes[-1] += f", {note}"
-            else:
-                self.notes.append(f"{self.layer}: {note}")
+            self._note(self.notes, f"{axis} cropped off-centre by {x % d}")
         elif verdict is None:
             self._record("exact", x, "%0", d)
+
+    def windows(self, L: Dim, pb: Dim, pe: Dim, k_eff: int, s: int, out: Dim, axis: str) -> None:
+        """What the windows of a strided convolution or pooling read along ``axis`` (§1.0):
+
+        - input rows no window reads: ``pb + L - ((out - 1)*s + k_eff)`` when positive — only
+          real rows count, never padding (ResNet-50's conv1 at 224 reads every row);
+        - windows narrower than the stride (a 1x1 stride-2 convolution) read ``k_eff`` rows in
+          every ``s``;
+        - apart from these, whether a transposed convolution with the same arguments gives back
+          the size: ``(L + pb + pe - k_eff) % s == 0`` (Dumoulin & Visin, relation 14), its own
+          kind of constraint, ``invertible``.
+        """
+        if s == 1:
+            return
+        if k_eff < s:  # rows between the windows are skipped whatever the size
+            self._note(self.notes, f"{axis}: {k_eff} row{'s' * (k_eff != 1)} read in every {s}")
+        else:
+            unread = norm(pb + L - ((out - 1) * s + k_eff))
+            verdict = ge(0, unread)
+            if verdict is False:
+                self._note(self.notes, f"{axis}: the last {fmt_dim(unread)} input row{'s' * (unread != 1)} never read")
+            elif verdict is None:
+                self._record("exact", norm(-unread), ">=", 0)
+        x = norm(L + pb + pe - k_eff)
+        recovered = divisible(x, s)
+        if recovered is False:
+            self._note(self.inversion_notes, f"{axis} {fmt_dim(L)}")
+        elif recovered is None:
+            self._record("invertible", x, "%0", s)
 
 
 # --------------------------------------------------------------------------- layout helpers
@@ -267,7 +300,7 @@ class Conv(Primitive):
                 )
 
             checks.require_ge(norm(L + pb + pe), k_eff, empty)
-            checks.exact(norm(L + pb + pe - k_eff), s, name)
+            checks.windows(L, pb, pe, k_eff, s, o, name)
             out[ax] = o
         return replace_axes(x, out)
 
@@ -430,7 +463,7 @@ class Pool(Primitive):
 
             checks.require_ge(norm(L + pb + pe + slack), k_eff, empty)
             if not self.ceil_mode:
-                checks.exact(norm(L + pb + pe - k_eff), s, name)
+                checks.windows(L, pb, pe, k_eff, s, o, name)
             out[ax] = o
         return replace_axes(x, out)
 

@@ -158,13 +158,14 @@ class Plan:
     used_symbols: frozenset[str] = frozenset()
     file: str | None = None
     notes: tuple[str, ...] = ()
+    inversion_notes: tuple[str, ...] = ()
 
     @cached_property
     def constraint_summary(self) -> dict[str, list[str]]:
         """Plain statements by kind (``valid``, ``merge``, ``exact``), one per symbol where they
         concern one symbol: ``{"valid": ["H >= 32"], "merge": [], "exact": ["H % 4 == 0"]}``."""
         if not self.constraints:
-            return {"valid": [], "merge": [], "exact": []}
+            return {"valid": [], "merge": [], "exact": [], "invertible": []}
         from .constraints import summarize  # sympy and numpy: only for symbolic plans
 
         return summarize(self.constraints)
@@ -211,6 +212,8 @@ class Plan:
             "constraints_by_kind": self.constraint_summary,
             "notes": list(self.notes),
         }
+        if self.inversion_notes:
+            out["inversion_notes"] = list(self.inversion_notes)
         if "macs" in self.unknown:
             out["macs_complete"] = False
         if "params" in self.unknown:
@@ -395,6 +398,7 @@ class Planner:
             used_symbols=frozenset(self.used),
             file=model.file,
             notes=tuple(self.checks.notes),
+            inversion_notes=tuple(self.checks.inversion_notes),
         )
 
 

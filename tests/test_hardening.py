@@ -365,11 +365,11 @@ def test_large_periods_are_stated_not_enumerated(layers):
 
 
 def test_solve_says_when_the_period_is_too_large(runner, write_model):
-    text = "framework: pytorch\ninput: [1, 1, H]\nlayers:\n  - {op: Conv1d, out_channels: 1, kernel_size: 1, " \
-           "stride: 1099511627776}\n"
+    text = "framework: pytorch\ninput: [1, 1, H]\nlayers:\n" + "".join(
+        f"  - {{op: Conv1d, out_channels: 1, kernel_size: {s}, stride: {s}}}\n" for s in (1009, 1013, 1019))
     result = runner.invoke(cli, ["solve", write_model(text)])
     _one_error(result, 2)
-    assert "repeat only every 1,099,511,627,776 sizes" in result.stderr
+    assert f"repeat only every {1009 * 1013 * 1019:,} sizes" in result.stderr
 
 
 # --------------------------------------------------------------------------- 5. sweeps
@@ -395,3 +395,33 @@ def test_sweep_points_and_bounds_are_capped(runner, write_model):
     _one_error(runner.invoke(cli, ["plan", write_model(CONV512), "--sweep", "H=5:3"]), 2)
     _one_error(runner.invoke(cli, ["plan", write_model(CONV512), "--sweep", f"H=1:{2**50}:{2**40}"]), 2)
     assert "exclusive" in runner.invoke(cli, ["plan", "--help"]).stdout
+
+
+# --------------------------------------------------------------------------- 15. what "exact" means
+
+
+def test_padding_is_not_lost_input_and_the_two_conditions_have_their_own_names():
+    """ResNet-50 at 224: conv1 (k7 s2 p3) reads every input row — only padding is past its last
+    window — so solve no longer prefers 225; the 1x1 stride-2 downsamples read one row in two,
+    said so; and whether a transposed convolution gives the size back is its own statement."""
+    plan = convcalc.load(str(EXAMPLES / "resnet50.yaml")).plan()
+    assert not any(n.startswith("conv1:") for n in plan.notes)
+    assert "layer2.0.downsample.0: H: 1 row read in every 2, W: 1 row read in every 2" in plan.notes
+    assert plan.inversion_notes[0] == "conv1: H 224, W 224"  # (224 + 6 - 7) % 2 = 1
+    symbolic = convcalc.load(str(EXAMPLES / "resnet50.yaml")).plan_symbolic()
+    assert symbolic.constraint_summary["exact"] == []
+    assert symbolic.constraint_summary["invertible"] == ["H % 32 == 1", "W % 32 == 1"]
+    from convcalc.solve import solve_sizes
+
+    assert solve_sizes(convcalc.load(str(EXAMPLES / "resnet50.yaml"))).symbols["H"].values(3) == [1, 2, 3]
+
+
+def test_rows_no_window_reads_are_counted_by_hand():
+    # Conv1d k3 s2 p0 on 8: windows start at 0, 2, 4 and cover rows 0..6: row 7 is never read.
+    plan = convcalc.Model(framework="pytorch", input=[1, 1, 8]).add("Conv1d", name="c", out_channels=1, kernel_size=3,
+                                                                  stride=2).plan()
+    assert plan.notes == ("c: L: the last 1 input row never read",)
+    # With padding 1 the last window covers padded rows 6..8: row 7 is read, only padding is left.
+    padded = convcalc.Model(framework="pytorch", input=[1, 1, 8]).add("Conv1d", name="c", out_channels=1,
+                                                                    kernel_size=3, stride=2, padding=1).plan()
+    assert padded.notes == ()

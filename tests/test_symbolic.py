@@ -75,7 +75,7 @@ def test_symbolic_plan_substituted_equals_concrete_plan(model, h, w, n):
     except ModelError:
         return  # refused whatever the sizes (e.g. a crop that can never fit)
     point = {"H": h, "W": w, "N": n}
-    failing = [c for c in symbolic.constraints if c.kind != "exact"
+    failing = [c for c in symbolic.constraints if c.kind not in ("exact", "invertible")
                and not _holds(c, point)]
     try:
         concrete = m.plan(**point)
@@ -89,8 +89,10 @@ def test_symbolic_plan_substituted_equals_concrete_plan(model, h, w, n):
         assert subs(s.macs, point) == c.macs, s.name
         assert subs(s.activation_bytes, point) == c.activation_bytes, s.name
     exact_fails = [c for c in symbolic.constraints if c.kind == "exact" and not _holds(c, point)]
-    # A remainder dropped for every size is already a note of the symbolic plan.
+    # Rows never read for every size (or windows narrower than their stride) are already notes.
     assert bool(exact_fails or symbolic.notes) == bool(concrete.notes), (exact_fails, concrete.notes)
+    inverse_fails = [c for c in symbolic.constraints if c.kind == "invertible" and not _holds(c, point)]
+    assert bool(inverse_fails or symbolic.inversion_notes) == bool(concrete.inversion_notes)
 
 
 def _holds(c, point) -> bool:
@@ -194,8 +196,12 @@ def test_json_of_a_symbolic_plan_parses_back():
                 assert text == d
             else:
                 _same_values(sympy.sympify(text, locals=SYMPY_LOCALS), d)
-    assert report["constraints"] == ["H >= 188", "W >= 188", "H % 16 == 12", "W % 16 == 12"]
+    # Valid U-Net sizes: every row read (valid convolutions, 2x2 pools on even sizes), and then a
+    # transposed convolution gives each size back too.
+    assert report["constraints"] == ["H >= 188", "W >= 188", "H % 16 == 12", "W % 16 == 12", "H % 16 == 12",
+                                     "W % 16 == 12"]
     assert report["constraints_by_kind"]["exact"] == ["H % 16 == 12", "W % 16 == 12"]
+    assert report["constraints_by_kind"]["invertible"] == ["H % 16 == 12", "W % 16 == 12"]
 
 
 # --------------------------------------------------------------------------- constraints
@@ -230,7 +236,7 @@ layers:
     out = runner.invoke(cli, ["plan", path]).stdout
     assert "valid when: H >= 6" in out
     assert "merges need: H % 2 == 0" in out
-    assert "exact (nothing dropped) when: H % 2 == 0" in out
+    assert "every input row is read when: H % 2 == 0" in out
 
 
 # --------------------------------------------------------------------------- solve

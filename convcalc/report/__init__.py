@@ -66,8 +66,8 @@ def render_check(report: Any) -> str:
 def render_solution(sol: Any) -> str:
     """`convcalc solve MODEL`: valid sizes per symbol, the constraints, the first valid sizes."""
     plan = sol.plan
-    lines = [f"{plan.name or plan.file or 'model'}: valid input sizes (every size >= 1, merges agree, no stride or "
-             "pooling drops a remainder)", ""]
+    lines = [f"{plan.name or plan.file or 'model'}: valid input sizes (every size >= 1, merges agree, every input "
+             "row is read)", ""]
     rows = []
     for name, a in sol.symbols.items():
         sizes = a.values(4)

@@ -36,13 +36,20 @@ def conventions(plan: Plan) -> list[str]:
     return [MACS, PARAM_CONVENTION[plan.framework] + ".", activations(plan.dtype_bytes, plan.dtype)]
 
 
-CONSTRAINT_TITLES = {"valid": "valid when", "merge": "merges need", "exact": "exact (nothing dropped) when"}
+CONSTRAINT_TITLES = {"valid": "valid when", "merge": "merges need", "exact": "every input row is read when",
+                     "invertible": "a transposed convolution with the same arguments gives back the size when"}
 
 
 def constraint_lines(plan: Plan) -> list[str]:
     """One line per kind of constraint on the symbols, and the concrete remainders dropped."""
     lines = [f"{CONSTRAINT_TITLES[k]}: " + ", ".join(texts) for k, texts in plan.constraint_summary.items() if texts]
     if plan.notes:
-        shown = "; ".join(plan.notes[:4]) + (f"; and {len(plan.notes) - 4} more layers" if len(plan.notes) > 4 else "")
-        lines.append(f"not exact (a stride skips the last rows of its padded input): {shown}")
+        lines.append(f"not every input row is read (rows no window reads): {_listed(plan.notes)}")
+    if plan.inversion_notes:
+        lines.append("a transposed convolution with the same arguments would not give back the size: "
+                     + _listed(plan.inversion_notes))
     return lines
+
+
+def _listed(notes: tuple[str, ...], most: int = 4) -> str:
+    return "; ".join(notes[:most]) + (f"; and {len(notes) - most} more layers" if len(notes) > most else "")
