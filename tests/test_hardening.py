@@ -425,3 +425,32 @@ def test_rows_no_window_reads_are_counted_by_hand():
     padded = convcalc.Model(framework="pytorch", input=[1, 1, 8]).add("Conv1d", name="c", out_channels=1,
                                                                     kernel_size=3, stride=2, padding=1).plan()
     assert padded.notes == ()
+
+
+# --------------------------------------------------------------------------- 17. fixes that fix
+
+
+def test_a_linear_after_global_pooling_without_flatten_suggests_flatten(runner, write_model):
+    text = "framework: pytorch\ninput: [1, 3, 32, 32]\nlayers:\n  - {op: Conv2d, out_channels: 8, kernel_size: 3}\n" \
+           "  - {op: AdaptiveAvgPool2d, output_size: 1}\n  - {op: Linear, in_features: 8, out_features: 10}\n"
+    result = runner.invoke(cli, ["plan", write_model(text)])
+    _one_error(result, 1)
+    assert "fix: add {op: Flatten} (nn.Flatten()) before it: (1, 8, 1, 1) flattens to (1, 8)" in result.stderr
+    fixed = text.replace("  - {op: Linear", "  - {op: Flatten}\n  - {op: Linear")
+    assert runner.invoke(cli, ["plan", write_model(fixed)]).exit_code == 0  # the fix works
+
+
+@pytest.mark.parametrize("framework,op,args,expected", [
+    ("pytorch", "Conv2d", "filters: 8, kernel_shape: 3, strides: 2",
+     "'filters' (PyTorch spells it 'out_channels'); 'kernel_shape' (PyTorch spells it 'kernel_size'); 'strides' "
+     "(PyTorch spells it 'stride')"),
+    ("keras", "Conv2D", "out_channels: 8, kernel_size: 3", "'out_channels' (Keras spells it 'filters')"),
+    ("onnx", "Conv", "out_channels: 8, kernel_size: 3", "'kernel_size' (ONNX spells it 'kernel_shape')"),
+])
+def test_another_frameworks_spelling_names_the_right_one_and_every_unknown_argument(runner, write_model, framework,
+                                                                                    op, args, expected):
+    shape = "[1, 3, 32, 32]" if framework != "keras" else "[1, 32, 32, 3]"
+    text = f"framework: {framework}\ninput: {shape}\nlayers:\n  - {{op: {op}, {args}}}\n"
+    result = runner.invoke(cli, ["plan", write_model(text)])
+    _one_error(result, 1)
+    assert expected in result.stderr

@@ -46,6 +46,24 @@ def is_hidden(arg: str) -> bool:
     return arg in HIDDEN_ARGS or arg.endswith(HIDDEN_SUFFIXES)
 
 
+# How each framework spells the same argument, so that a layer written with another framework's
+# spelling (filters on a PyTorch Conv2d) is told the right one.
+SPELLINGS: tuple[dict[str, str], ...] = (
+    {"pytorch": "out_channels", "keras": "filters", "onnx": "out_channels"},
+    {"pytorch": "kernel_size", "keras": "kernel_size", "onnx": "kernel_shape"},
+    {"pytorch": "kernel_size", "keras": "pool_size", "onnx": "kernel_shape"},
+    {"pytorch": "stride", "keras": "strides", "onnx": "strides"},
+    {"pytorch": "dilation", "keras": "dilation_rate", "onnx": "dilations"},
+    {"pytorch": "bias", "keras": "use_bias", "onnx": "bias"},
+    {"pytorch": "groups", "keras": "groups", "onnx": "group"},
+    {"pytorch": "padding", "keras": "padding", "onnx": "pads"},
+    {"pytorch": "out_features", "keras": "units", "onnx": "out_features"},
+    {"pytorch": "eps", "keras": "epsilon", "onnx": "epsilon"},
+    {"pytorch": "dim", "keras": "axis", "onnx": "axis"},
+)
+FRAMEWORK_NAMES = {"pytorch": "PyTorch", "keras": "Keras", "onnx": "ONNX"}
+
+
 @dataclass(frozen=True)
 class Window:
     """How one op spells its window arguments, for ``convcalc solve --layer`` (which searches
@@ -95,6 +113,18 @@ class OpDef:
     rank: int | None = None  # for the ops registered as 1D/2D/3D families
     window: Window | None = None
 
+    def _spelling(self, key: str) -> str:
+        """`` (PyTorch spells it 'out_channels')`` for an argument spelled as another framework
+        spells it; else a did-you-mean, or nothing."""
+        for concept in SPELLINGS:
+            if key in concept.values() and concept.get(self._family()) in self.args and concept[self._family()] != key:
+                return f" ({FRAMEWORK_NAMES[self._family()]} spells it '{concept[self._family()]}')"
+        close = did_you_mean(key, self.args)
+        return f" ({close.strip().rstrip('?').replace('Did you mean', 'did you mean')}?)" if close else ""
+
+    def _family(self) -> str:
+        return "keras" if self.framework in ("keras", "tf.keras") else self.framework
+
     @property
     def listed_args(self) -> list[str]:
         """The arguments shown for this op (bookkeeping ones left out, see :func:`is_hidden`)."""
@@ -127,14 +157,19 @@ class OpDef:
                 fix="list its sources with inputs: [a, b]" if lo > 1 else "give it one source with inputs: name",
                 line=lines.get("inputs"),
             )
-        for key in args:
-            if key not in self.args:
-                raise ArgumentError(
-                    f"{op_as_written} has no argument '{key}'.{did_you_mean(key, self.args)}".replace("..", "."),
-                    fix=f"{op_as_written} takes: " + ", ".join(self.listed_args),
-                    key=key,
-                    line=lines.get(key),
-                )
+        unknown = [key for key in args if key not in self.args]
+        if unknown:
+            hints = [self._spelling(key) for key in unknown]
+            listed = "; ".join(f"'{k}'{h}" for k, h in zip(unknown, hints))
+            first = unknown[0]
+            single = len(unknown) == 1 and "spells it" not in hints[0]
+            raise ArgumentError(
+                (f"{op_as_written} has no argument '{first}'.{did_you_mean(first, self.args)}" if single else
+                 f"{op_as_written} has no argument {listed}").replace("..", "."),
+                fix=f"{op_as_written} takes: " + ", ".join(self.listed_args),
+                key=first,
+                line=lines.get(first),
+            )
         return Call(self, layer, args, inputs, env, key_lines, known_symbols)
 
 

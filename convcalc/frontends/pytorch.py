@@ -770,6 +770,14 @@ def linear(call: Call) -> list[Primitive]:
     """``nn.Linear`` on the last axis of any input: ``rows * in * out`` MACs (§6.1)."""
     if not call.x:
         raise ShapeError("Linear needs an input with at least one axis", reason=Reason.RANK)
+    x = call.x
+    if call.given("in_features") and len(x) > 2 and all(is_concrete(d) and d == 1 for d in x[2:]) and \
+            call.x[-1] != call.dim("in_features"):
+        flat = norm(prod(x[1:]))
+        raise call.fail("in_features", f"in_features={fmt_dim(call.dim('in_features'))}, but the input {fmt_shape(x)} "
+                        f"has {fmt_dim(x[-1])} features on its last axis: it is not flattened",
+                        fix=f"add {{op: Flatten}} (nn.Flatten()) before it: {fmt_shape(x)} flattens to "
+                        f"{fmt_shape((x[0], flat))}", cls=ShapeError, reason=Reason.FEATURES)
     fin = _check_channels(call, "in_features", call.x[-1], "features on its last axis")
     return [Dense(in_features=fin, out_features=call.dim("out_features"), bias=call.flag("bias"))]
 
