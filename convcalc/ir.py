@@ -85,6 +85,7 @@ class Checks:
         self.constraints: list[Constraint] = []
         self.notes: list[str] = []  # input rows no window reads (or a centre crop off-centre)
         self.inversion_notes: list[str] = []  # sizes a transposed convolution would not give back
+        self.hints: list[str] = []  # what plans but looks like a mistake
         self.layer: str | None = None
 
     def _record(self, kind: str, lhs: Any, op: str, rhs: Any) -> None:

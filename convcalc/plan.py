@@ -159,6 +159,7 @@ class Plan:
     file: str | None = None
     notes: tuple[str, ...] = ()
     inversion_notes: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
 
     @cached_property
     def constraint_summary(self) -> dict[str, list[str]]:
@@ -214,6 +215,8 @@ class Plan:
         }
         if self.inversion_notes:
             out["inversion_notes"] = list(self.inversion_notes)
+        if self.hints:
+            out["hints"] = list(self.hints)
         if "macs" in self.unknown:
             out["macs_complete"] = False
         if "params" in self.unknown:
@@ -344,6 +347,7 @@ class Planner:
                            key_lines=layer.key_lines, known_symbols=self.known_symbols)
             steps = op.build(call)
             self.used |= call.used_symbols
+            checks.hints += [f"{layer.name}: {h}" for h in call.hints]
             step_shapes, outputs, trainable, frozen, macs = _run(steps, in_shapes, checks)
             unknown = frozenset().union(*(UNKNOWN_FIGURES[u] for step in steps for u in step.unknown))
         except ConvcalcError as e:
@@ -399,6 +403,7 @@ class Planner:
             file=model.file,
             notes=tuple(self.checks.notes),
             inversion_notes=tuple(self.checks.inversion_notes),
+            hints=tuple(self.checks.hints),
         )
 
 

@@ -454,3 +454,16 @@ def test_another_frameworks_spelling_names_the_right_one_and_every_unknown_argum
     result = runner.invoke(cli, ["plan", write_model(text)])
     _one_error(result, 1)
     assert expected in result.stderr
+
+
+def test_an_input_in_the_other_layout_gets_a_hint(runner, write_model):
+    text = "framework: keras\ninput: [1, 3, 224, 224]\nlayers:\n  - {op: Conv2D, filters: 8, kernel_size: 3}\n"
+    result = runner.invoke(cli, ["plan", write_model(text)])
+    assert result.exit_code == 0
+    assert "hint: conv2d_1: the input (1, 3, 224, 224) reads as 224 channels with a first spatial size of 3: if it " \
+           "is channels first, write data_format: channels_first or input: (1, 224, 224, 3)" in result.stdout
+    import json
+
+    assert json.loads(runner.invoke(cli, ["plan", write_model(text), "--format", "json"]).stdout)["hints"]
+    ordinary = text.replace("[1, 3, 224, 224]", "[1, 224, 224, 3]")
+    assert "hint:" not in runner.invoke(cli, ["plan", write_model(ordinary)]).stdout

@@ -258,6 +258,7 @@ class Call:
         self.env = dict(env or {})
         self.key_lines = dict(key_lines or {})
         self.used_symbols: set[str] = set()
+        self.hints: list[str] = []  # what looks wrong though it plans (an input in the other layout)
 
     # ---------------------------------------------------------------- plumbing
 

@@ -209,6 +209,7 @@ def finish(call: Call, steps: list[Primitive]) -> list[Primitive]:
 def conv(call: Call) -> list[Primitive]:
     """``Conv{1,2,3}D`` (§1.2): valid ``floor((L-k_eff)/s)+1``, same ``ceil(L/s)`` with the TF
     split (odd extra at the end), causal (Conv1D) ``d*(k-1)`` zeros in front."""
+    layout_hint(call)
     r = call.rank
     filters = call.dim("filters")
     groups = call.int("groups")
@@ -321,6 +322,19 @@ DW_KEYS = {
            "depthwise_constraint", "bias_constraint"),
     **BASE,
 }
+
+
+def layout_hint(call: Call) -> None:
+    """An input that reads like channels first under channels_last ((1, 3, 224, 224): 224
+    "channels", a first "spatial" size of 3) plans, but is most likely a mistake: say so."""
+    x, r = call.x, call.rank
+    if len(x) != r + 2 or not channels_last(call):
+        return
+    first, chans = x[1], x[-1]
+    if is_concrete(first) and is_concrete(chans) and 1 <= first <= 4 and chans >= 16 * first:
+        call.hints.append(f"the input {fmt_shape(x)} reads as {fmt_dim(chans)} channels with a first spatial size of "
+                          f"{first}: if it is channels first, write data_format: channels_first or input: "
+                          f"{fmt_shape((x[0], *x[2:], first))}")
 
 
 def _no_groups(call: Call) -> None:

@@ -45,6 +45,7 @@ def constraint_lines(plan: Plan) -> list[str]:
     lines = [f"{CONSTRAINT_TITLES[k]}: " + ", ".join(texts) for k, texts in plan.constraint_summary.items() if texts]
     if plan.notes:
         lines.append(f"not every input row is read (rows no window reads): {_listed(plan.notes)}")
+    lines += [f"hint: {h}" for h in plan.hints]
     if plan.inversion_notes:
         lines.append("a transposed convolution with the same arguments would not give back the size: "
                      + _listed(plan.inversion_notes))
