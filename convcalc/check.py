@@ -34,24 +34,34 @@ def executor_bytes(plan: Plan) -> int:
     plan before anything is allocated: the live arrays (each kept until its last reader has run),
     the weights of the layer running, and scratch of :data:`SCRATCH_FACTOR` times its input and
     output (float32 elements)."""
-    last_use = {name: -1 for name in plan.inputs}
-    for i, layer in enumerate(plan.layers):
-        for s in layer.sources:
-            last_use[s.producer] = i
     sizes = {name: int(_elements(shape)) for name, shape in plan.inputs.items()}
     live = sum(sizes.values())
     peak = live
-    for i, layer in enumerate(plan.layers):
+    for layer, freed in zip(plan.layers, _freed_after(plan)):
         out = sum(int(_elements(s)) for s in layer.outputs)
         ins = sum(int(_elements(s)) for s in layer.input_shapes)
         peak = max(peak, live + out + int(layer.params) + SCRATCH_FACTOR * (ins + out))
         live += out
         sizes[layer.name] = out
-        for name in [n for n, last in last_use.items() if last == i]:
-            live -= sizes.get(name, 0)
-        if last_use.get(layer.name, -1) < i:  # an output nothing reads: compared, then freed
-            live -= out
+        live -= sum(sizes.get(name, 0) for name in freed)
     return peak * ELEMENT_BYTES
+
+
+def _freed_after(plan: Plan) -> list[list[str]]:
+    """For each layer of ``plan``, the arrays free once it has run: those it is the last reader
+    of, and its own output when no layer reads it (compared, then dropped). Shared by
+    :func:`executor_bytes` and :func:`check_plan`, so the budget and the run free alike."""
+    last_use: dict[str, int] = {}
+    for i, layer in enumerate(plan.layers):
+        for s in layer.sources:
+            last_use[s.producer] = i
+    freed: list[list[str]] = [[] for _ in plan.layers]
+    for name, i in last_use.items():
+        freed[i].append(name)
+    for i, layer in enumerate(plan.layers):
+        if layer.name not in last_use:
+            freed[i].append(layer.name)
+    return freed
 
 
 def _binary(n: int) -> str:
@@ -197,7 +207,6 @@ def check_plan(
             f"{_binary(max_bytes)}",
             fix="shrink the sizes with --set (a smaller H and W, batch 1), or raise --max-bytes",
         )
-    last_use = {s.producer: i for i, layer in enumerate(plan.layers) for s in layer.sources}
     rng = np.random.default_rng(seed)
     arrays: dict[str, list[np.ndarray] | None] = {  # producer -> its outputs
         name: [rng.standard_normal(tuple(int(d) for d in shape)).astype(np.float32)]
@@ -205,7 +214,7 @@ def check_plan(
     }
     start = time.perf_counter()
     checks = []
-    for i, layer in enumerate(plan.layers):
+    for i, (layer, freed) in enumerate(zip(plan.layers, _freed_after(plan))):
         if progress is not None:
             progress(i, len(plan.layers), layer.name)
         predicted = Figures(tuple(int(d) for d in layer.output_shape), int(layer.params), int(layer.macs))
@@ -217,8 +226,7 @@ def check_plan(
             inputs = [outs[s.index] for outs, s in zip(sources, layer.sources)]  # type: ignore[index]
             executed, arrays[layer.name] = _execute(layer.steps, inputs, rng)
         checks.append(LayerCheck(layer.name, layer.op, predicted, executed))
-        for name in [n for n, last in last_use.items() if last == i] + ([layer.name] if layer.name not in last_use
-                                                                       else []):
+        for name in freed:
             arrays.pop(name, None)  # its last reader has run
     if progress is not None:
         progress(len(plan.layers), len(plan.layers), "")
