@@ -248,8 +248,7 @@ class _Importer:
         self.target.add(op, name=name, inputs=list(refs), **spec)
         layer = dataclasses.replace(self.target.layers[-1], where=Where(self.file, node=node_name))
         self.target.layers[-1] = layer
-        producers = set(self.planner.tensors)
-        sources = tuple(resolve_source(r, producers) for r in refs)
+        sources = tuple(resolve_source(r, self.planner.tensors) for r in refs)
         self.planner.add(layer, sources)  # type: ignore[arg-type]
         self.layers.append({"name": name})
 
@@ -421,7 +420,7 @@ class _Importer:
             return
         if kind != "data" or ref is None:
             raise Unsupported("Shape of a tensor convcalc could not follow")
-        dims = self.planner.shape(resolve_source(ref, set(self.planner.tensors)))  # type: ignore[arg-type]
+        dims = self.planner.shape(resolve_source(ref, self.planner.tensors))  # type: ignore[arg-type]
         attrs = {a.name: a.i for a in node.attribute}
         dims = dims[attrs.get("start", 0): attrs.get("end", len(dims)) if "end" in attrs else None]
         if all(is_concrete(d) for d in dims):

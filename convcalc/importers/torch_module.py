@@ -203,9 +203,8 @@ class _Importer:
         self.target.add(op, name=name, inputs=list(refs), **spec)
         layer = dataclasses.replace(self.target.layers[-1], where=Where(self.where_file, node=place))
         self.target.layers[-1] = layer
-        producers = set(self.planner.tensors)
         try:
-            self.planner.add(layer, tuple(resolve_source(r, producers) for r in refs))  # type: ignore[arg-type]
+            self.planner.add(layer, tuple(resolve_source(r, self.planner.tensors) for r in refs))  # type: ignore[arg-type]
         except ModelError:
             self.target.drop_last()
             if not self.partial or op == "Opaque":
@@ -218,7 +217,7 @@ class _Importer:
         ref = self.refs.get(a)
         if not isinstance(ref, str):
             raise Downstream("a size of a tensor convcalc could not follow")
-        return self.planner.shape(resolve_source(ref, set(self.planner.tensors)))  # type: ignore[arg-type]
+        return self.planner.shape(resolve_source(ref, self.planner.tensors))  # type: ignore[arg-type]
 
     def _params_of(self, tensors: Sequence[Any]) -> int:
         """Elements of the parameters among ``tensors`` that no layer counts yet (then counted)."""
