@@ -186,16 +186,21 @@ def keras_conv_transpose_out(L: Dim, k: int, s: int, d: int, padding: str, outpu
     return conv_transpose_out(L, k, s, b, e, d, a)
 
 
-def onnx_conv_transpose_same_pads(k: int, s: int, d: int, *, lower: bool) -> tuple[int, int]:
-    """ONNX ``ConvTranspose`` with ``auto_pad=SAME_*``: ``total = max(0, k_eff - s)`` (§2.3).
+def onnx_conv_transpose_same_pads(k: int, s: int, d: int, a: int = 0, *, lower: bool) -> tuple[int, int]:
+    """ONNX ``ConvTranspose`` with ``auto_pad=SAME_*``, as onnxruntime runs it (§2.3, trap 11):
+    ``total = max(0, output_padding + k_eff - s)``, the odd one at the end for ``SAME_UPPER``.
 
-    Shape inference clamps at 0, so with ``k_eff < s`` the output is ``s*(L-1) + k_eff``, not
-    the ``L*s`` the operator doc states (a known ONNX disagreement, trap 11).
+    The output is then ``s*(L-1) + output_padding + k_eff - total``: ``L*s`` when
+    ``output_padding + k_eff >= s``. ONNX shape inference leaves ``output_padding`` out of the
+    total (one more element when it is set); the ReferenceEvaluator forces ``L*s`` even when
+    ``k_eff < s``.
 
     >>> onnx_conv_transpose_same_pads(3, 2, 1, lower=False), onnx_conv_transpose_same_pads(2, 3, 1, lower=False)
     ((0, 1), (0, 0))
+    >>> onnx_conv_transpose_same_pads(4, 2, 1, 1, lower=False), onnx_conv_transpose_same_pads(4, 2, 1, 1, lower=True)
+    ((1, 2), (2, 1))
     """
-    total = max(0, effective_kernel(k, d) - s)
+    total = max(0, a + effective_kernel(k, d) - s)
     small, big = total // 2, total - total // 2
     return (big, small) if lower else (small, big)
 

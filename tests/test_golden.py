@@ -62,24 +62,6 @@ def _keras3_torch_layer_norm_inner_axes(model: dict) -> bool:
     return False
 
 
-def _onnx_output_shape_beyond_full(model: dict) -> bool:
-    """ConvTranspose output_shape larger than s*(L-1) + output_padding + k_eff: negative padding."""
-    if model["framework"] != "onnx":
-        return False
-    x = model.get("input")
-    for ly in model["layers"]:
-        if ly["op"] == "ConvTranspose" and ly.get("output_shape") and x:
-            r = len(x) - 2
-            s = ly.get("strides", [1] * r)
-            d = ly.get("dilations", [1] * r)
-            a = ly.get("output_padding", [0] * r)
-            k = ly["kernel_shape"]
-            full = [s[i] * (x[2 + i] - 1) + a[i] + d[i] * (k[i] - 1) + 1 for i in range(r)]
-            if any(o > f for o, f in zip(ly["output_shape"], full)):
-                return True
-    return False
-
-
 def _onnx_truncated_negative_window(model: dict) -> bool:
     """ONNX shape inference divides with C++ truncation toward zero: for a window larger than the
     padded input, (L + pads - k_eff) / s rounds -1/3 up to 0 and reports a size of 1."""
@@ -111,11 +93,6 @@ DELIBERATE = [
         _onnx_pads_with_auto_pad,
         "ONNX Conv/pool shape inference silently uses pads when auto_pad is also set, the ReferenceEvaluator "
         "uses auto_pad, and the spec forbids the combination (conventions.md trap 11): convcalc refuses it",
-    ),
-    (
-        _onnx_output_shape_beyond_full,
-        "ONNX ConvTranspose output_shape beyond s*(L-1) + output_padding + k_eff implies negative total padding; "
-        "shape inference echoes output_shape, runtimes disagree on where the extra goes: convcalc refuses it",
     ),
     (
         _onnx_truncated_negative_window,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import formulas as F
-from ..dims import Dim, fmt_dim, fmt_shape, is_concrete, norm, prod
+from ..dims import Dim, floordiv, fmt_dim, fmt_shape, is_concrete, norm, prod
 from ..errors import ConvcalcError, Reason, ShapeError
 from ..ir import (
     Activation,
@@ -160,9 +160,20 @@ def conv(call: Call) -> list[Primitive]:
 def conv_transpose(call: Call) -> list[Primitive]:
     """``ConvTranspose`` (§2.3): ``O = s*(L-1) + output_padding + k_eff - pad_begin - pad_end``.
 
-    ``auto_pad=SAME_*``: total pad ``max(0, k_eff - s)`` (shape inference's clamp). ``output_shape``
-    fixes ``O`` and derives the pads, the larger half first unless ``SAME_UPPER``. ``pads`` with
-    ``auto_pad`` is a shape-inference error. Weight ``(C, M/group, k...)``.
+    Where ONNX's own tools disagree, this follows **onnxruntime** (the runtime that executes the
+    model; observed on 8,064 argument combinations, ``tests/golden/generators/gen_onnx.py``):
+
+    * ``output_padding < stride`` on every axis. onnxruntime rejects ``output_padding >=
+      max(stride, dilation)``, and then ``output_padding >= stride`` because the output no longer
+      maps back to the input size; shape inference accepts both.
+    * ``auto_pad=SAME_*``: total pad ``max(0, output_padding + k_eff - s)``, so ``O = L*s`` when
+      ``output_padding + k_eff >= s``. Shape inference leaves ``output_padding`` out of the total
+      (``50 -> 101`` where onnxruntime gives ``100``); the ReferenceEvaluator forces ``L*s``.
+    * ``output_shape`` fixes ``O`` and derives the pads, the larger half first unless
+      ``SAME_UPPER``. An ``O`` up to ``stride - 1 - output_padding`` past the full output is
+      zero-filled at the end (onnxruntime); beyond that it is refused.
+
+    ``pads`` with ``auto_pad`` is a shape-inference error. Weight ``(C, M/group, k...)``.
     """
     r = _spatial_rank(call)
     k, s, d = _window(call, r)
@@ -175,6 +186,15 @@ def conv_transpose(call: Call) -> list[Primitive]:
             fix="remove pads, or set auto_pad: NOTSET",
         )
     a = _list_attr(call, "output_padding", r, 0, min=0)
+    for i in range(r):
+        if a[i] >= s[i]:
+            raise call.fail(
+                "output_padding",
+                f"output_padding {list(a)} must be less than the stride {list(s)} along {axis_name(r, i)}: "
+                f"onnxruntime rejects it (shape inference does not), as the output would not map back to "
+                f"the input size",
+                fix=f"output_padding < {s[i]} along {axis_name(r, i)}",
+            )
     group, c, m = _grouped_channels(call)
     spatial = call.x[2:]
     if call.raw("output_shape") is not None:
@@ -190,23 +210,32 @@ def conv_transpose(call: Call) -> list[Primitive]:
             raise call.fail("output_shape", f"output_shape must list {r} sizes (spatial only), got {raw!r}")
         want = [call.dim("output_shape", value=v) for v in raw]
         pair_list = []
+        padding = list(a)
         for i in range(r):
             total = norm((spatial[i] - 1) * s[i] + a[i] + F.effective_kernel(k[i], d[i]) - want[i])
             if is_concrete(total) and total < 0:
-                raise call.fail(
-                    "output_shape",
-                    f"output_shape {list(raw)} is larger than this ConvTranspose can produce along {axis_name(r, i)} "
-                    f"(at most {norm((spatial[i] - 1) * s[i] + a[i] + F.effective_kernel(k[i], d[i]))})",
-                    cls=ShapeError, reason=Reason.OUTPUT_SIZE,
-                )
-            from ..dims import floordiv
-
+                # onnxruntime zero-fills up to stride - 1 past the scatter output: more output padding.
+                most = norm((spatial[i] - 1) * s[i] + s[i] - 1 + F.effective_kernel(k[i], d[i]))
+                if -total + a[i] >= s[i]:
+                    raise call.fail(
+                        "output_shape",
+                        f"output_shape {list(raw)} is larger than this ConvTranspose can produce along "
+                        f"{axis_name(r, i)} (at most {fmt_dim(most)}; onnxruntime zero-fills at most stride - 1 "
+                        f"past the last window)",
+                        fix=f"an output_shape of at most {fmt_dim(most)} along {axis_name(r, i)}",
+                        cls=ShapeError, reason=Reason.OUTPUT_SIZE,
+                    )
+                padding[i] = a[i] - total
+                pair_list.append((0, 0))
+                continue
             half = floordiv(total, 2)
             big = norm(total - half)
             pair_list.append((half, big) if auto == "SAME_UPPER" else (big, half))
         pad_pairs = tuple(pair_list)
+        a = tuple(padding)
     elif auto in ("SAME_UPPER", "SAME_LOWER"):
-        pad_pairs = tuple(F.onnx_conv_transpose_same_pads(k[i], s[i], d[i], lower=auto == "SAME_LOWER") for i in range(r))
+        pad_pairs = tuple(F.onnx_conv_transpose_same_pads(k[i], s[i], d[i], a[i], lower=auto == "SAME_LOWER")
+                          for i in range(r))
     else:
         pad_pairs = pads if pads is not None else ((0, 0),) * r
     return [ConvTranspose(rank=r, in_channels=c, out_channels=m, kernel=k, stride=s, dilation=d, crops=pad_pairs,

@@ -1,7 +1,8 @@
-"""Golden fixtures from ONNX shape inference (opset 22).
+"""Golden fixtures from ONNX shape inference (opset 22), and onnxruntime for ConvTranspose.
 
-    pip install onnx==1.23.2
-    python tests/golden/generators/gen_onnx.py        # writes tests/golden/onnx.json
+    pip install onnx==1.23.2 onnxruntime==1.32.0
+    python tests/golden/generators/gen_onnx.py            # writes tests/golden/onnx.json
+    python tests/golden/generators/gen_onnx.py --values   # writes tests/golden/values/onnx.json
 
 Each case is a model file in ONNX vocabulary. It is turned into a real ONNX graph: the weights
 the case describes (``out_channels``, ``bias``, ``out_features``) become initializers of the
@@ -9,6 +10,13 @@ shapes the operator spec requires, and ``shape``/``pads``/``scales``/``sizes`` b
 initializer inputs. ``onnx.checker.check_model(full_check=True)`` and
 ``onnx.shape_inference.infer_shapes(strict_mode=True)`` give the output shape of every node, or
 the error. Parameters are the elements of the weight initializers.
+
+ONNX's tools disagree on ``ConvTranspose`` (``auto_pad=SAME_*`` with ``output_padding``, an
+``output_padding`` of at least the stride, an ``output_shape`` past the full output), and convcalc
+follows the runtime that executes the model. So every graph with a ``ConvTranspose`` that shape
+inference accepts is also run by onnxruntime on zeros: its error, or its output shapes, are the
+fixture; where they differ from shape inference's, the case keeps those under
+``shape_inference`` for the record.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ from typing import Any
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 from common import first_line, run_cases, write_fixture
 from onnx import TensorProto, helper, numpy_helper
 
+ort.set_default_logger_severity(4)  # its failures are the fixture; keep them off the terminal
 SEED = 20261128
 OPSET = 22
 # Keys of a case that are not attributes of the ONNX node: convcalc's weight descriptions, and
@@ -115,9 +125,33 @@ def execute(model: dict[str, Any]) -> dict[str, Any]:
         onnx.checker.check_model(checked, full_check=True)
     except Exception as e:  # noqa: BLE001 - the error text is the fixture
         return {"error": first_line(e), "layers_before_error": len(per_layer_weights) - 1}
+    inferred_shapes = [shapes[n] for n in names]
+    if any(n.op_type == "ConvTranspose" for n in nodes):
+        ran = run_on_onnxruntime(nodes, graph_inputs, inits, names)
+        if isinstance(ran, str):
+            return {"error": ran, "shape_inference": inferred_shapes}
+        if ran != inferred_shapes:
+            shapes.update(zip(names, ran))
     sizes = {init.name: int(np.prod(init.dims)) if len(init.dims) else 1 for init in inits}
-    return {"layers": [{"output_shape": shapes[n], "params": sum(sizes[w] for w in ws)}
-                       for n, ws in zip(names, per_layer_weights)]}
+    result: dict[str, Any] = {"layers": [{"output_shape": shapes[n], "params": sum(sizes[w] for w in ws)}
+                                         for n, ws in zip(names, per_layer_weights)]}
+    if [shapes[n] for n in names] != inferred_shapes:
+        result["shape_inference"] = inferred_shapes
+    return result
+
+
+def run_on_onnxruntime(nodes: list, graph_inputs: list, inits: list, names: list[str]) -> list[list[int]] | str:
+    """The output shape of every node as onnxruntime computes it on zeros, or its error's first line."""
+    outputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in names]
+    graph = helper.make_graph(nodes, "case", graph_inputs, outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 10
+    feed = {v.name: np.zeros([d.dim_value for d in v.type.tensor_type.shape.dim], np.float32) for v in graph_inputs}
+    try:
+        ran = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feed)
+    except Exception as e:  # noqa: BLE001 - the error text is the fixture
+        return "onnxruntime: " + first_line(e).split("Status Message: ")[-1]
+    return [list(y.shape) for y in ran]
 
 
 def one(op: str, in_shape: list[int], **args: Any) -> dict[str, Any]:
@@ -268,10 +302,83 @@ CATALOGUE = [
 ]
 
 
+# The issue-10 decoder: ConvTranspose 50 -> 100 over the arguments where ONNX's tools disagree
+# (SAME_* with output_padding; output_padding >= stride; output_shape at and past the full output).
+CATALOGUE += [
+    one("ConvTranspose", [1, 1, 50], out_channels=1, kernel_shape=[k], strides=[2], dilations=[d],
+        output_padding=[a], **mode)
+    for k in (1, 2, 3, 4) for d in (1, 2) for a in (0, 1, 2)
+    for mode in ({"auto_pad": "SAME_UPPER"}, {"auto_pad": "SAME_LOWER"}, {"auto_pad": "VALID"}, {},
+                 {"output_shape": [100]}, {"output_shape": [101]})
+]
+CATALOGUE += [
+    one("ConvTranspose", [1, 2, 5, 6], out_channels=2, kernel_shape=[3, 2], strides=[1, 3], dilations=[2, 1],
+        output_padding=[1, 2]),
+    one("ConvTranspose", [1, 2, 5, 6], out_channels=2, kernel_shape=[3, 2], strides=[2, 3], output_padding=[1, 2],
+        auto_pad="SAME_LOWER"),
+    one("ConvTranspose", [1, 2, 7, 7], out_channels=2, kernel_shape=[3, 3], strides=[2, 2], output_shape=[16, 15]),
+]
+
+
+# --------------------------------------------------------------------------- values
+# Where the crops go decides the VALUES, not only the shape: these ConvTranspose cases are run by
+# onnxruntime on recorded random inputs and weights (``--values``), and the reference executor
+# must reproduce its outputs (tests/test_reference_onnx_values.py).
+VALUE_CASES = [
+    one("ConvTranspose", [1, 2, 7], out_channels=2, kernel_shape=[k], strides=[s], dilations=[d], output_padding=[a],
+        **mode)
+    for k in (1, 2, 3, 4) for s in (2, 3) for d in (1, 2) for a in range(s)
+    for mode in ({"auto_pad": "SAME_UPPER"}, {"auto_pad": "SAME_LOWER"}, {"pads": [1, 2]},
+                 {"output_shape": [7 * s - 1]}, {"auto_pad": "SAME_UPPER", "output_shape": [7 * s + 1]})
+] + [
+    one("ConvTranspose", [1, 4, 5, 6], out_channels=2, kernel_shape=[3, 2], strides=[2, 3], output_padding=[1, 2],
+        auto_pad="SAME_LOWER", group=2),
+    one("ConvTranspose", [1, 2, 5, 6], out_channels=3, kernel_shape=[3, 3], strides=[2, 2], output_shape=[12, 11]),
+]
+
+
+def execute_values(model: dict[str, Any], seed: int) -> dict[str, Any] | None:
+    """onnxruntime's output on a random input with random weights, or None if it refuses the node."""
+    rng = np.random.default_rng(seed)
+    spec, x_shape = model["layers"][0], model["input"]
+    g, m = spec.get("group", 1), spec["out_channels"]
+    # Four decimals, so that the JSON numbers read back as exactly the float32 values that ran.
+    x, w, b = (rng.standard_normal(shape).round(4).astype(np.float32)
+               for shape in (x_shape, [x_shape[1], m // g, *spec["kernel_shape"]], [m]))
+    attrs = {k: v for k, v in spec.items() if k not in CONTROL}
+    node = helper.make_node("ConvTranspose", ["x", "W", "B"], ["y"], **attrs)
+    graph = helper.make_graph([node], "values", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B")])
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    proto.ir_version = 10
+    try:
+        (y,) = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    except Exception:  # noqa: BLE001 - refused cases are in onnx.json; values need a result
+        return None
+    def short(a: np.ndarray, decimals: int) -> list:
+        return a.astype(np.float64).round(decimals).tolist()
+
+    return {"input": short(x, 4), "weights": [short(w, 4), short(b, 4)], "output": short(y, 6)}
+
+
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--values", action="store_true", help="write values/onnx.json (onnxruntime outputs) instead")
+    versions = {"onnx": onnx.__version__, "onnxruntime": ort.__version__, "opset": str(OPSET)}
+    if parser.parse_args().values:
+        cases = []
+        for i, model in enumerate(VALUE_CASES):
+            expected = execute_values(model, SEED + i)
+            if expected is not None:
+                cases.append({"id": f"values-{i:03d}", "model": model, "expected": expected})
+        write_fixture("values/onnx", versions, SEED, cases, "gen_onnx.py --values")
+        return
     builders = [conv, conv, conv_transpose, conv_transpose, pool, pool, misc, misc]
     cases = run_cases(builders, 300, SEED, execute, CATALOGUE)
-    write_fixture("onnx", {"onnx": onnx.__version__, "opset": str(OPSET)}, SEED, cases, "gen_onnx.py")
+    write_fixture("onnx", versions, SEED, cases, "gen_onnx.py")
 
 
 if __name__ == "__main__":
