@@ -345,6 +345,8 @@ class Planner:
             op = lookup(model.registry, layer.op)
             call = op.bind(layer.name, layer.op, layer.args, in_shapes, sources=[str(s) for s in srcs], env=self.env,
                            key_lines=layer.key_lines, known_symbols=self.known_symbols)
+            if model.registry.hint is not None:
+                model.registry.hint(call)
             steps = op.build(call)
             self.used |= call.used_symbols
             checks.hints += [f"{layer.name}: {h}" for h in call.hints]

@@ -427,6 +427,40 @@ def test_rows_no_window_reads_are_counted_by_hand():
     assert padded.notes == ()
 
 
+# --------------------------------------------------------------------------- 16. ONNX ConvTranspose: onnxruntime's rules
+# The rules are observed, not assumed: tests/golden/onnx.json and tests/golden/values/onnx.json are
+# onnxruntime's shapes and values (gen_onnx.py); these are the decoder, end to end.
+
+DECODER = "framework: onnx\ninput: [1, 1, 50]\nlayers:\n  - {{op: ConvTranspose, name: up, out_channels: 1, " \
+          "kernel_shape: [4], strides: [2], {args}}}\n"
+
+
+@pytest.mark.parametrize("args,size", [
+    ("auto_pad: SAME_UPPER, output_padding: [1]", 100),  # shape inference says 101; onnxruntime runs 100
+    ("auto_pad: SAME_LOWER, output_padding: [1]", 100),
+    ("auto_pad: SAME_UPPER", 100),
+    ("pads: [1, 1], output_padding: [1]", 101),
+    ("output_shape: [100]", 100),  # pads derived: 1 at the end, 1 at the start
+    ("output_shape: [103]", 103),  # one past the full 49 * 2 + 4 = 102: onnxruntime zero-fills it
+])
+def test_onnx_conv_transpose_sizes_are_onnxruntime_s(runner, write_model, args, size):
+    import json
+
+    result = runner.invoke(cli, ["plan", write_model(DECODER.format(args=args)), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["layers"][0]["output_shape"] == [1, 1, size]
+
+
+@pytest.mark.parametrize("args,message", [
+    ("auto_pad: SAME_UPPER, output_padding: [2]", "output_padding [2] must be less than the stride [2] along L"),
+    ("output_shape: [104]", "output_shape [104] is larger than this ConvTranspose can produce along L (at most 103"),
+])
+def test_onnx_conv_transpose_what_onnxruntime_refuses_is_refused(runner, write_model, args, message):
+    result = runner.invoke(cli, ["plan", write_model(DECODER.format(args=args))])
+    _one_error(result, 1)
+    assert message in result.stderr
+
+
 # --------------------------------------------------------------------------- 17. fixes that fix
 
 
@@ -454,6 +488,26 @@ def test_another_frameworks_spelling_names_the_right_one_and_every_unknown_argum
     result = runner.invoke(cli, ["plan", write_model(text)])
     _one_error(result, 1)
     assert expected in result.stderr
+
+
+@pytest.mark.parametrize("layer", ["MaxPooling2D, pool_size: 2", "DepthwiseConv2D, kernel_size: 3",
+                                   "SeparableConv2D, filters: 8, kernel_size: 3", "GlobalAveragePooling2D",
+                                   "Conv2DTranspose, filters: 4, kernel_size: 2", "ZeroPadding2D", "UpSampling2D"])
+def test_the_layout_hint_covers_every_spatial_keras_layer(layer):
+    plan = convcalc.Model.from_dict({"framework": "keras", "input": [1, 3, 224, 224],
+                                     "layers": [{"op": layer.split(",")[0], "name": "x",
+                                                 **dict(kv.split(": ") for kv in layer.split(", ")[1:])}]}).plan()
+    assert any(h.startswith("x: the input (1, 3, 224, 224) reads as 224 channels") for h in plan.hints), plan.hints
+
+
+def test_a_channels_last_input_under_pytorch_gets_the_layout_fix(runner, write_model):
+    text = "framework: pytorch\ninput: [1, 224, 224, 3]\nlayers:\n  - {op: Conv2d, in_channels: 3, out_channels: 8, " \
+           "kernel_size: 3}\n"
+    result = runner.invoke(cli, ["plan", write_model(text)])
+    _one_error(result, 1)
+    assert "fix: PyTorch reads channels first: if (1, 224, 224, 3) is channels last, write input: (1, 3, 224, 224)" \
+        in result.stderr
+    assert runner.invoke(cli, ["plan", write_model(text.replace("[1, 224, 224, 3]", "[1, 3, 224, 224]"))]).exit_code == 0
 
 
 def test_an_input_in_the_other_layout_gets_a_hint(runner, write_model):

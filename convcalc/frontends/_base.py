@@ -183,7 +183,9 @@ class Registry:
 
     ``param_convention(args, trainable, non_trainable)`` turns the counts of a layer's primitives
     into the framework's own count for a layer written with ``args`` (Keras: ``trainable: false``
-    makes every parameter non-trainable); by default the counts stand.
+    makes every parameter non-trainable); by default the counts stand. ``hint(call)``, when set,
+    looks at every bound call before it is built and may add to ``call.hints`` (never fail): the
+    framework's warnings about inputs that plan but are likely mistakes.
     """
 
     framework: str
@@ -191,6 +193,7 @@ class Registry:
     ops: dict[str, OpDef] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     param_convention: Callable[[Mapping[str, Any], Dim, Dim], tuple[Dim, Dim]] = _same_count
+    hint: Callable[[Call], None] | None = None
 
     def op(
         self,
@@ -223,7 +226,7 @@ class Registry:
         return None
 
     def copy(self, framework: str, display: str) -> Registry:
-        reg = Registry(framework, display, param_convention=self.param_convention)
+        reg = Registry(framework, display, param_convention=self.param_convention, hint=self.hint)
         for name, od in self.ops.items():
             reg.ops[name] = dataclasses.replace(od, framework=framework)
         reg.aliases = dict(self.aliases)

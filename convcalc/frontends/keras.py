@@ -72,7 +72,7 @@ def frozen_layer(args: Mapping[str, Any], trainable: Dim, non_trainable: Dim) ->
     return trainable, non_trainable
 
 
-KERAS = Registry("keras", "Keras 3", param_convention=frozen_layer)
+KERAS = Registry("keras", "Keras 3", param_convention=frozen_layer)  # hint: layout_hint, set below
 
 # Window arguments as solve --layer searches them (Keras spells padding as a mode only).
 CONV_WINDOW = Window("kernel_size", "strides", modes=("valid", "same"), mode_key="padding", dilation="dilation_rate")
@@ -209,7 +209,6 @@ def finish(call: Call, steps: list[Primitive]) -> list[Primitive]:
 def conv(call: Call) -> list[Primitive]:
     """``Conv{1,2,3}D`` (§1.2): valid ``floor((L-k_eff)/s)+1``, same ``ceil(L/s)`` with the TF
     split (odd extra at the end), causal (Conv1D) ``d*(k-1)`` zeros in front."""
-    layout_hint(call)
     r = call.rank
     filters = call.dim("filters")
     groups = call.int("groups")
@@ -326,7 +325,12 @@ DW_KEYS = {
 
 def layout_hint(call: Call) -> None:
     """An input that reads like channels first under channels_last ((1, 3, 224, 224): 224
-    "channels", a first "spatial" size of 3) plans, but is most likely a mistake: say so."""
+    "channels", a first "spatial" size of 3) plans, but is most likely a mistake: say so.
+
+    The Keras registries' ``hint``: it runs for every layer with a spatial rank (convolutions,
+    pooling, global pooling, padding, cropping, upsampling, spatial dropout, ...)."""
+    if call.op.rank is None or not call.inputs:
+        return
     x, r = call.x, call.rank
     if len(x) != r + 2 or not channels_last(call):
         return
@@ -335,6 +339,9 @@ def layout_hint(call: Call) -> None:
         call.hints.append(f"the input {fmt_shape(x)} reads as {fmt_dim(chans)} channels with a first spatial size of "
                           f"{first}: if it is channels first, write data_format: channels_first or input: "
                           f"{fmt_shape((x[0], *x[2:], first))}")
+
+
+KERAS.hint = layout_hint
 
 
 def _no_groups(call: Call) -> None:

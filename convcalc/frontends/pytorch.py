@@ -64,11 +64,16 @@ def _check_channels(call: Call, key: str, c: Dim, what: str = "channels") -> Dim
         return c
     given = call.dim(key)
     if is_concrete(given) and is_concrete(c) and given != c:
+        x = call.x
+        fix = f"{key}: {c}, or leave {key} out to infer it"
+        if len(x) >= 3 and x[-1] == given and all(is_concrete(d) for d in x):
+            # (1, 224, 224, 3) with in_channels=3: a channels-last (Keras/TF) input.
+            fix = (f"PyTorch reads channels first: if {fmt_shape(x)} is channels last, write input: "
+                   f"{fmt_shape((x[0], x[-1], *x[1:-1]))}; else {fix}")
         raise call.fail(
             key,
-            f"{key}={given}, but the input {fmt_shape(call.x)} has {c} {what}",
-            fix=f"{key}: {c}, or leave {key} out to infer it",
-            cls=ShapeError, reason=Reason.CHANNELS,
+            f"{key}={given}, but the input {fmt_shape(x)} has {c} {what}",
+            fix=fix, cls=ShapeError, reason=Reason.CHANNELS,
         )
     return given
 
