@@ -227,6 +227,52 @@ def cli() -> None:
 SET_HELP = "Give a symbol a value (repeatable): --set H=224."
 
 
+def terminal_width(output: str | None) -> int:
+    """The width text tables fit: ``COLUMNS`` when set, else the terminal's when standard output
+    is one (and no -o file), else 100."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isascii() and columns.isdigit() and 20 <= int(columns) <= 10_000:
+        return int(columns)
+    if output is None and sys.stdout.isatty():
+        import shutil
+
+        return max(20, shutil.get_terminal_size((100, 24)).columns)
+    return 100
+
+
+def view_options(command: Callable) -> Callable:
+    """--wide, --exact, --columns, --depth: how the table is laid out (convcalc.report.View)."""
+    from .report import OPTIONAL_COLUMNS
+
+    names = ", ".join(OPTIONAL_COLUMNS)
+    options = [
+        click.option("--wide", is_flag=True, help="Do not fit text tables to the terminal (COLUMNS, the terminal's "
+                     "width, else 100): expressions are written out in their cells."),
+        click.option("--exact", "exact_numbers", is_flag=True,
+                     help="Exact integers instead of human units (4,089,184,256 instead of 4.09 G)."),
+        click.option("--columns", "columns", metavar="NAME[,NAME...]", default="",
+                     help=f"Optional columns: {names}."),
+        click.option("--depth", type=click.IntRange(0, 64), default=None, metavar="N",
+                     help="Collapse layers below depth N of their dotted names (layer1.0.conv1 is at depth 2) into "
+                          "one row per block, with the block's totals."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def make_view(wide: bool, exact_numbers: bool, columns: str, depth: int | None, output: str | None) -> Any:
+    from .errors import did_you_mean
+    from .report import OPTIONAL_COLUMNS, View
+
+    chosen = tuple(c.strip() for c in columns.split(",") if c.strip())
+    for c in chosen:
+        if c not in OPTIONAL_COLUMNS:
+            raise UsageError(f"--columns: no column {c!r}.{did_you_mean(c, list(OPTIONAL_COLUMNS))}",
+                             fix="--columns " + ",".join(OPTIONAL_COLUMNS))
+    return View(width=None if wide else terminal_width(output), exact=exact_numbers, columns=chosen, depth=depth)
+
+
 @cli.command()
 @click.argument("model", metavar="MODEL")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
@@ -241,19 +287,24 @@ SET_HELP = "Give a symbol a value (repeatable): --set H=224."
 @click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
 @click.option("--partial", is_flag=True, help="Imported models: keep nodes convcalc cannot model as opaque rows "
               "(MACs unknown, totals as lower bounds) instead of refusing.")
+@view_options
 @handle_errors
 def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_spec: str | None,
-         plot: str | None, symbolic: bool, variants: tuple[str, ...], partial: bool) -> None:
+         plot: str | None, symbolic: bool, variants: tuple[str, ...], partial: bool, wide: bool,
+         exact_numbers: bool, columns: str, depth: int | None) -> None:
     """Every layer's input and output shape, parameters, MACs, FLOPs and activation memory.
 
-    MODEL is a model file (design.md §2). A file with variants plans each variant. With --sweep,
-    the totals over a range of sizes instead (formats text, csv, json).
+    MODEL is a model file (.yaml, see docs/model-file.md) or a model to import (.onnx, .keras,
+    .h5, Keras .json). A file with variants plans each variant. Text tables fit the terminal:
+    long expressions are named (e1, e2, ...) and written out under the table. With --sweep, the
+    totals over a range of sizes instead (formats text, csv, json, markdown).
     """
     from .importers import load_any as load
     from .model import Variants
-    from .report import render_plan, render_plans
+    from .report import html_report, render_plan, render_plans
 
     fmt = output_format(fmt, output)
+    view = make_view(wide, exact_numbers, columns, depth, output)
     symbols = parse_sets(sets)
     loaded = select_variants(load(model, partial=partial), variants)
     if variants and isinstance(loaded, Variants) and len(loaded) == 1:
@@ -266,8 +317,8 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
 
         if isinstance(loaded, Variants):
             raise UsageError("--sweep works on one model; this file has variants")
-        if fmt not in ("text", "csv", "json", "github", "markdown"):
-            raise UsageError(f"--sweep renders as text, csv, json or markdown, not {fmt}")
+        if fmt not in ("text", "csv", "json", "github", "markdown", "html"):
+            raise UsageError(f"--sweep renders as text, csv, json, markdown or html, not {fmt}")
         names, values = parse_sweep(sweep_spec)
         with Progress("sweep") as bar:
             result = sweep(loaded, names, values, symbols, progress=bar.update)
@@ -277,9 +328,10 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
         return
     if isinstance(loaded, Variants):
         plans = loaded.plan(**symbols) if not symbolic else {k: m.plan_symbolic(**symbols) for k, m in loaded.items()}
-        text = render_plans(plans, fmt)
+        text = html_report(plans, view) if fmt == "html" else render_plans(plans, fmt, view)
     else:
-        text = render_plan(loaded.plan_symbolic(**symbols) if symbolic else loaded.plan(**symbols), fmt)
+        one = loaded.plan_symbolic(**symbols) if symbolic else loaded.plan(**symbols)
+        text = html_report(one, view) if fmt == "html" else render_plan(one, fmt, view)
     write_output(text, output)
 
 
@@ -320,6 +372,7 @@ def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str,
     import os
 
     from .compare import compare as build
+    from .compare import plan_variants, raise_first_failure
     from .importers import load_any as load
     from .model import Variants
     from .report import render_compare
@@ -335,15 +388,17 @@ def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str,
         for name, m in entries:
             key = name if name not in models_by_name else f"{os.path.basename(path)}:{name}"
             models_by_name[key] = m
-    plans = {}
-    for name, m in models_by_name.items():
-        known = m.symbol_names()
-        mine = {k: v for k, v in symbols.items() if k in known}
-        plans[name] = m.plan_symbolic(**mine) if symbolic else m.plan(**mine)
+    plans, failures = plan_variants(models_by_name, symbols, symbolic)
+    if not plans:
+        raise_first_failure(models_by_name, symbols, symbolic)
     unused = set(symbols) - set().union(*(p.used_symbols | set(p.symbols) for p in plans.values()))
     if unused:
         raise unknown_symbol_error(sorted(unused)[0], set().union(*(m.symbol_names() for m in models_by_name.values())))
-    write_output(render_compare(build(plans, baseline), fmt, show_layers), output)
+    comparison = build(plans, baseline, failures, tuple(models_by_name))
+    write_output(render_compare(comparison, fmt, show_layers, width=terminal_width(output)), output)
+    if failures:
+        raise Failure(f"error: {len(failures)} of {len(models_by_name)} variants could not be planned: "
+                      + ", ".join(repr(n) for n in failures) + " (the comparison says why)", 1)
 
 
 @cli.command()

@@ -18,22 +18,30 @@ as a number: Conv2D over Conv3D MACs is ``1/5`` whatever ``T``, ``H``, ``W`` are
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from .dims import fmt_dim, is_concrete, sp
-from .errors import UsageError, did_you_mean
+from .errors import ModelError, UsageError, did_you_mean
 from .figures import RATIO_KEYS
 from .plan import Plan
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """Plans by name, and the baseline every ratio is taken against."""
+    """Plans by name, the baseline every ratio is taken against, and the variants that could
+    not be planned (name -> the error's one line, fix included): they are shown as columns that
+    say why, and the comparison of the others still stands."""
 
     plans: Mapping[str, Plan]
     baseline: str
+    failures: Mapping[str, str] = field(default_factory=dict)
+    order: tuple[str, ...] = ()  # every variant, planned or not, in the file's order
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.order or tuple(self.plans)
 
     def ratio(self, name: str, key: str) -> Any:
         """``figure(name) / figure(baseline)``: a Fraction, or a sympy expression (a constant one
@@ -51,22 +59,69 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON contract (issue 5): baseline, variants (plan reports), ratios."""
-        return {
+        out = {
             "baseline": self.baseline,
             "variants": {k: p.to_dict() for k, p in self.plans.items()},
             "ratios": {k: {key: ratio_json(self.ratio(k, key)) for key in RATIO_KEYS} for k in self.plans},
         }
+        if self.failures:
+            out["failures"] = dict(self.failures)  # the contract, extended: variant -> its error
+        return out
 
 
-def compare(plans: Mapping[str, Plan], baseline: str | None = None) -> Comparison:
+def compare(plans: Mapping[str, Plan], baseline: str | None = None, failures: Mapping[str, str] | None = None,
+            order: tuple[str, ...] = ()) -> Comparison:
+    """Compare ``plans`` against ``baseline`` (default: the first); ``failures`` are variants that
+    could not be planned, by name, with their one-line errors."""
+    failures = dict(failures or {})
     if not plans:
         raise UsageError("nothing to compare")
+    if baseline in failures:
+        raise UsageError(f"the baseline {baseline!r} could not be planned: {failures[baseline]}",
+                         fix="--baseline " + " | ".join(plans))
     if baseline is None:
         baseline = next(iter(plans))
     if baseline not in plans:
         raise UsageError(f"no variant named {baseline!r} to use as baseline.{did_you_mean(baseline, plans)}".replace(
             "..", "."), fix="--baseline " + " | ".join(plans))
-    return Comparison(dict(plans), baseline)
+    return Comparison(dict(plans), baseline, failures, tuple(order) or (*plans, *failures))
+
+
+def plan_variants(models: Mapping[str, Any], symbols: Mapping[str, int] | None = None,
+                  symbolic: bool = False) -> tuple[dict[str, Plan], dict[str, str]]:
+    """Plan every model (a :class:`~convcalc.model.Model`, or a :class:`Plan` as it is), each
+    with the symbols it knows; a model that cannot be planned goes into the failures, by name,
+    with its error's one line (naming the variant) and fix."""
+    symbols = dict(symbols or {})
+    plans: dict[str, Plan] = {}
+    failures: dict[str, str] = {}
+    for name, m in models.items():
+        if isinstance(m, Plan):
+            plans[name] = m
+            continue
+        mine = {k: v for k, v in symbols.items() if k in m.symbol_names()}
+        try:
+            plans[name] = m.plan_symbolic(**mine) if symbolic else m.plan(**mine)
+        except ModelError as e:  # the others are still compared; this one is a column that says why
+            if e.variant is None:
+                e.variant = name
+            failures[name] = e.headline() + (f" (fix: {e.fix})" if e.fix else "")
+    return plans, failures
+
+
+def raise_first_failure(models: Mapping[str, Any], symbols: Mapping[str, int] | None = None,
+                        symbolic: bool = False) -> None:
+    """When no model could be planned there is nothing to compare: raise the first one's error,
+    naming its variant, as ``plan`` would."""
+    name, first = next(iter(models.items()))
+    mine = {k: v for k, v in dict(symbols or {}).items() if k in first.symbol_names()}
+    try:
+        first.plan_symbolic(**mine) if symbolic else first.plan(**mine)
+    except ModelError as e:
+        if e.variant is None:
+            e.variant = name
+        raise
+    raise AssertionError("raise_first_failure: the first model planned")  # pragma: no cover
 
 
 def ratio_json(r: Any) -> Any:

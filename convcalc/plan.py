@@ -26,6 +26,7 @@ from .dims import (
     ast_names,
     check_symbol_value,
     dim_from_ast,
+    fmt_count,
     fmt_dim,
     fmt_shape,
     is_concrete,
@@ -136,7 +137,7 @@ class Totals:
 RENDERERS: dict[str, Callable[[Plan, str], str]] = {}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Plan:
     """The planned model: per-layer figures, totals and constraints.
 
@@ -145,6 +146,8 @@ class Plan:
     ...     "Conv2D", filters=8, kernel_size=3, strides=2, padding="same").plan()
     >>> plan.layers[0].output_shape, plan.totals.params
     ((2, 5, 6, 8), 224)
+    >>> plan
+    <Plan 'model' (keras, float32): 1 layer, 224 params, 12,960 MACs, output (2, 5, 6, 8)>
     """
 
     name: str | None
@@ -160,6 +163,19 @@ class Plan:
     notes: tuple[str, ...] = ()
     inversion_notes: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        """A short summary: name, framework, layers, totals and the output (``plan.table()``
+        prints the whole table)."""
+        t = self.totals
+        outs = " + ".join(fmt_shape(ly.output_shape) for ly in self.outputs()) if self.layers else ""
+        n = len(self.layers)
+        return (f"<Plan {self.name or self.file or 'model'!r} ({self.framework}, {self.dtype}): {n} layer"
+                f"{'s' if n != 1 else ''}, {fmt_count(t.params)} params, {fmt_count(t.macs)} MACs, output {outs}>")
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the plan's table as HTML."""
+        return self.table("html")
 
     @cached_property
     def constraint_summary(self) -> dict[str, list[str]]:
@@ -226,12 +242,14 @@ class Plan:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
-    def table(self, fmt: str = "text") -> str:
+    def table(self, fmt: str = "text", **layout: Any) -> str:
         """The per-layer table with totals and the counting conventions, in ``fmt``
-        (text, github, markdown, latex, html, csv, json): :func:`convcalc.report.render_plan`."""
+        (text, github, markdown, latex, html, csv, json): :func:`convcalc.report.render_plan`.
+        ``layout`` is :class:`convcalc.report.View`'s: ``width`` (100; None for no limit),
+        ``exact``, ``columns``, ``depth``."""
         if "plan" not in RENDERERS:
             raise RuntimeError("the report is not loaded: import convcalc.report (import convcalc does it)")
-        return RENDERERS["plan"](self, fmt)
+        return RENDERERS["plan"](self, fmt, **layout)
 
 
 def _json_dim(d: Any) -> Any:

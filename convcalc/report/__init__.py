@@ -20,39 +20,61 @@ from ..dims import fmt_dim, fmt_shape
 from ..plan import RENDERERS, Plan
 from .conventions import MACS, constraint_lines, conventions
 from .escape import note, terminal
+from .html import html_report, sweep_report
 from .plot import plot_sweep
-from .render import FORMATS, render, table_text
-from .tables import CHECK_NOTE, SWEEP_NOTE, Table, check_table, compare_document, plan_document, sweep_table
+from .render import FORMATS, render, table_text, table_width
+from .tables import (
+    CHECK_NOTE,
+    OPTIONAL_COLUMNS,
+    SWEEP_NOTE,
+    Table,
+    View,
+    check_table,
+    compare_document,
+    plan_document,
+    sweep_table,
+)
 from .units import human_bytes, human_count, ratio_text
 
 
-def render_plan(plan: Plan, fmt: str = "text") -> str:
-    """The plan as ``fmt``: a table followed by totals, constraints and conventions."""
+def render_plan(plan: Plan, fmt: str = "text", view: View | None = None, **layout: Any) -> str:
+    """The plan as ``fmt``: a table followed by totals, constraints and conventions, laid out by
+    ``view`` (width, exact numbers, optional columns, depth).
+
+    >>> import convcalc
+    >>> plan = convcalc.load("examples/resnet50.yaml").plan()
+    >>> max(len(line) for line in render_plan(plan, "text", View(width=100)).splitlines()) <= 100
+    True
+    """
     if fmt == "json":
         return plan.to_json()
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    return render(plan_document(plan, fmt), fmt)
+    view = view or View(**layout)
+    measure = table_width if fmt == "text" else None
+    return render(plan_document(plan, fmt, view, measure), fmt, width=view.width if fmt == "text" else None)
 
 
 RENDERERS["plan"] = render_plan
 
 
-def render_plans(plans: dict[str, Plan], fmt: str = "text") -> str:
+def render_plans(plans: dict[str, Plan], fmt: str = "text", view: View | None = None) -> str:
     """The plans of a file's variants, each under its (escaped) name; JSON: ``{"variants": {...}}``."""
     if fmt == "json":
         return json.dumps({"variants": {k: p.to_dict() for k, p in plans.items()}}, indent=2)
     heads = {"latex": "% variant '{}'\n", "csv": "# variant '{}'\n", "html": "<h2>variant '{}'</h2>\n",
              "markdown": "### variant '{}'\n\n", "github": "### variant '{}'\n\n"}
     head = heads.get(fmt, "variant '{}': ")
-    return "\n".join(head.format(note(k, fmt)) + render_plan(p, fmt) for k, p in plans.items())
+    return "\n".join(head.format(note(k, fmt)) + render_plan(p, fmt, view) for k, p in plans.items())
 
 
-def render_compare(comparison: Any, fmt: str = "text", layers: bool = False) -> str:
-    """Variants side by side: one column each, ratios to the baseline beside the figures."""
+def render_compare(comparison: Any, fmt: str = "text", layers: bool = False, width: int | None = None) -> str:
+    """Variants side by side: one column each, ratios to the baseline beside the figures; a
+    variant that could not be planned is a column that says so, its error under the table.
+    Text notes wrap to ``width``."""
     if fmt == "json":
         return json.dumps(comparison.to_dict(), indent=2)
-    return render(compare_document(comparison, fmt, layers), fmt)
+    return render(compare_document(comparison, fmt, layers), fmt, width=width if fmt == "text" else None)
 
 
 def render_check(report: Any) -> str:
@@ -125,14 +147,19 @@ def render_sweep(result: Any, fmt: str) -> str:
                   for row in zip(*columns)]
         lines.append("# " + MACS + " activation_bytes: every layer output, batch included.")
         return "\n".join(lines) + "\n"
+    if fmt == "html":
+        return sweep_report(result, table_text(table, "html"), SWEEP_NOTE)
     return table_text(table, "text" if fmt == "text" else "github") + "\n\n" + SWEEP_NOTE + "\n"
 
 
 __all__ = [
     "FORMATS",
+    "OPTIONAL_COLUMNS",
+    "View",
     "conventions",
     "human_bytes",
     "human_count",
+    "html_report",
     "plot_sweep",
     "ratio_text",
     "render_check",

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from .escape import cell, note
 from .tables import Document, Table
 
 FORMATS = ("text", "github", "markdown", "latex", "html", "csv", "json")
+_VALUE_AND_UNIT = re.compile(r"(\d) (B|KiB|MiB|GiB|TiB|PiB|EiB|K|M|G|T|P|E|MACs|params|FLOPs)\b")
 TABLE_STYLES = {"text": "simple", "github": "github", "markdown": "pipe", "latex": "latex_booktabs", "html": "html"}
 
 
@@ -27,6 +29,30 @@ def table_text(table: Table, fmt: str) -> str:
     return tabulate(rows, header, tablefmt=TABLE_STYLES[fmt], colalign=table.align, disable_numparse=True)
 
 
+def table_width(table: Table) -> int:
+    """The width of ``table`` as text (tabulate's "simple": columns two spaces apart), without
+    drawing it."""
+    # tabulate's MIN_PADDING: a column is at least its header and two more wide.
+    widths = [max(len(cell(str(h), "text")) + 2, *(len(cell(str(r[i]), "text")) for r in table.rows))
+              for i, h in enumerate(table.header)]
+    return sum(widths) + 2 * (len(widths) - 1)
+
+
+def wrap(line: str, width: int | None) -> str:
+    """A note wrapped to ``width`` (continuation lines indented; a legend entry ``e1 = ...``
+    continues under its expression). Expressions break at their spaces, never inside a name."""
+    if width is None or len(line) <= width:
+        return line
+    import textwrap
+
+    legend = re.match(r"^[a-z]+\d+ = ", line)  # a legend entry: e12 = ...
+    indent = " " * legend.end() if legend else "  "
+    kept = _VALUE_AND_UNIT.sub("\\1\xa0\\2", line).replace("FLOPs = 2 x MACs", "FLOPs\xa0=\xa02\xa0x\xa0MACs")
+    # "143 MiB" and "FLOPs = 2 x MACs" stay on one line (textwrap does not break at \xa0)
+    return textwrap.fill(kept, width, subsequent_indent=indent, break_long_words=True,
+                         break_on_hyphens=False).replace("\xa0", " ")
+
+
 def table_csv(table: Table) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -35,8 +61,9 @@ def table_csv(table: Table) -> str:
     return buf.getvalue()
 
 
-def render(doc: Document, fmt: str) -> str:
-    """``doc`` in ``fmt`` (text, github, markdown, latex, html, csv)."""
+def render(doc: Document, fmt: str, width: int | None = None) -> str:
+    """``doc`` in ``fmt`` (text, github, markdown, latex, html, csv); text notes wrapped to
+    ``width``."""
     first, rest = doc.tables[0], doc.tables[1:]
     title = note(doc.title, fmt) if doc.title else None
     if fmt == "csv":
@@ -56,5 +83,5 @@ def render(doc: Document, fmt: str) -> str:
     if fmt in ("github", "markdown"):
         head = f"**{title}**\n\n" if title else ""
         return head + table + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n" + "".join("\n" + m for m in more)
-    head = f"{title}\n\n" if title else ""
-    return head + table + "\n\n" + "\n".join(notes) + "\n" + "".join("\n" + m for m in more)
+    head = f"{title}\n\n" if title else ""  # a name: never wrapped
+    return head + table + "\n\n" + "\n".join(wrap(n, width) for n in notes) + "\n" + "".join("\n" + m for m in more)

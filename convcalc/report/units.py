@@ -1,7 +1,10 @@
-"""Numbers as people read them: thousands separators, human units, ratios.
+"""Numbers as people read them: thousands separators, human units (three significant digits),
+ratios.
 
-    >>> human_bytes(3 * 2**20), human_count(4_089_184_256), count(25_557_032)
-    ('3.00 MiB', '4.09 G', '25,557,032')
+    >>> human_bytes(3 * 2**20), human_bytes(98 * 2**20 + 2**19), human_count(4_089_184_256), human_count(25_557_032)
+    ('3.00 MiB', '98.5 MiB', '4.09 G', '25.6 M')
+    >>> human_count(864), human_bytes(392 * 1024), count(25_557_032)
+    ('864', '392 KiB', '25,557,032')
     >>> from fractions import Fraction
     >>> ratio_text(Fraction(401, 126)), ratio_text(Fraction(1, 5))
     ('3.18x (401/126)', '0.2x')
@@ -10,31 +13,69 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from ..dims import fmt_count, fmt_dim, is_concrete
 
+BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+COUNT_UNITS = ("", "K", "M", "G", "T", "P", "E")
+
+
+def _three_digits(value: float) -> str:
+    """``4.09``, ``25.6``, ``392``: three significant digits for 1 <= value < 1000."""
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def _scaled(n: int, base: int, units: tuple[str, ...]) -> str:
+    value, i = abs(n), 0
+    while value >= base and i < len(units) - 1:
+        value /= base
+        i += 1
+    if i == 0:
+        return f"{n} {units[0]}".rstrip()
+    shown = _three_digits(value)
+    if float(shown) >= base and i < len(units) - 1:  # 999.7 K rounds to 1000 K: say 1.00 M
+        shown, i = _three_digits(value / base), i + 1
+    return f"{'-' if n < 0 else ''}{shown} {units[i]}"
+
 
 def human_bytes(n: Any) -> str:
-    """``3.06 MiB``; expressions are left as they are."""
-    if not is_concrete(n):
-        return fmt_dim(n) + " B"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.2f} {unit}"
+    """``3.00 MiB``, ``98.5 MiB``. An expression keeps its exact value: a common factor that is a
+    whole number of KiB, MiB, ... is written in that unit (``256*H*W`` bytes: ``0.25 KiB·H*W``),
+    else ``expr B``."""
+    if is_concrete(n):
+        return _scaled(int(n), 1024, BYTE_UNITS)
+    return symbolic_bytes(n)
+
+
+@lru_cache(maxsize=65536)
+def symbolic_bytes(expr: Any) -> str:
+    """An expression of bytes with its common factor in a binary unit, when that is exact to three
+    decimals: ``0.25 KiB·H*W`` for ``256*H*W``, ``36 KiB·(H - 4)*(W - 4)`` for ``36864*(...)``."""
+    from sympy import factor_terms  # only expressions get here: sympy is loaded
+
+    content, rest = factor_terms(expr).as_coeff_Mul()
+    if not content.is_Integer or content < 256 or rest == 1:
+        return fmt_dim(expr) + " B"
+    content = int(content)
+    unit = 0
+    value = Fraction(content)
+    while value >= 256 and unit < len(BYTE_UNITS) - 1:
         value /= 1024
-    raise AssertionError  # pragma: no cover
+        unit += 1
+    if (value * 1000).denominator != 1:  # not exact in three decimals: keep the bytes
+        return fmt_dim(expr) + " B"
+    shown = f"{float(value):.3f}".rstrip("0").rstrip(".")
+    body = fmt_dim(rest)
+    return f"{shown} {BYTE_UNITS[unit]}·{body if rest.is_Mul or rest.is_Symbol else '(' + body + ')'}"
 
 
 def human_count(n: Any) -> str:
-    """``4.09 G``; expressions are left as they are."""
+    """``4.09 G``, ``25.6 M``, ``864``; expressions are left as they are (exact)."""
     if not is_concrete(n):
         return fmt_dim(n)
-    for div, unit in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
-        if abs(n) >= div:
-            return f"{n / div:.2f} {unit}"
-    return str(n)
+    return _scaled(int(n), 1000, COUNT_UNITS)
 
 
 def count(n: Any) -> str:
