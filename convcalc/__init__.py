@@ -16,6 +16,8 @@ ONNX semantics, as numbers or as closed forms in symbolic sizes.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from .errors import ArgumentError, ConvcalcError, ModelError, ShapeError, UsageError
@@ -78,6 +80,82 @@ def loads(text: str, file: str | None = None) -> Model | Variants:
     return _planner("loader").loads(text, file)
 
 
+def compare(models: Any, baseline: str | None = None, **symbols: int) -> Any:
+    """Variants side by side, as ``convcalc compare`` shows them: a
+    :class:`~convcalc.compare.Comparison` (``.plans``, ``.ratio(name, "macs")``, ``.failures``,
+    ``.to_dict()``). ``models``: a file's :class:`Variants`, a path, or a mapping of names to
+    models or plans; a variant that cannot be planned is kept in ``.failures`` with its error.
+
+        >>> import convcalc
+        >>> c = convcalc.compare("examples/conv3d_vs_conv2d.yaml")
+        >>> c.ratio("conv2d_time_as_channels", "macs")
+        Fraction(1, 5)
+    """
+    compare_mod = _planner("compare")
+    if isinstance(models, str):
+        models = load(models)
+    models = dict(models)
+    plans, failures = compare_mod.plan_variants(models, symbols)
+    if not plans:
+        compare_mod.raise_first_failure(models, symbols)
+    return compare_mod.compare(plans, baseline, failures, tuple(models))
+
+
+def solve(model: Any, layer: str | None = None, output: str | None = None, **symbols: int) -> Any:
+    """``convcalc solve``: the valid input sizes of ``model`` (a :class:`~convcalc.solve.SizeSolution`:
+    per symbol the smallest size, the period and residues, ``.values(n)``), or, with ``layer``
+    and ``output`` (``"H=100"``), the argument combinations of that layer that give the size.
+
+        >>> import convcalc
+        >>> convcalc.solve("examples/unet_symbolic.yaml").symbols["H"].values(3)
+        [188, 204, 220]
+    """
+    solve_mod = _planner("solve")
+    if isinstance(model, str):
+        model = load(model)
+    if layer is None:
+        return solve_mod.solve_sizes(model, symbols)
+    axis, sep, size = (output or "").partition("=")
+    if not sep or not size.strip().isdigit():
+        raise UsageError(f"output must be AXIS=SIZE, such as 'H=100', got {output!r}")
+    return solve_mod.parameter_options(model, layer, axis.strip(), int(size), symbols)
+
+
+def check(model: Any, *, seed: int = 0, **symbols: int) -> Any:
+    """``convcalc check``: run ``model`` (a model, a path, or a plan) with the reference executor
+    on seeded random arrays and compare every layer with the plan; a
+    :class:`~convcalc.check.CheckReport` (``.ok``, ``.layers``).
+
+        >>> import convcalc
+        >>> convcalc.check("examples/resnet50.yaml", H=32, W=32).ok
+        True
+    """
+    if isinstance(model, str):
+        model = load(model)
+    plan = model if isinstance(model, _planner("plan").Plan) else model.plan(**symbols)
+    return _planner("check").check_plan(plan, seed=seed)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+class _Face(types.ModuleType):
+    """``convcalc.compare``, ``.solve`` and ``.check`` are the functions above, although
+    ``convcalc/compare.py`` (and the others) are submodules of the same names: importing a
+    submodule sets the package's attribute to it, which would replace the function. A property
+    on the module's class wins over that attribute (a data descriptor), and its setter leaves the
+    submodule in ``sys.modules`` only, where ``from convcalc.compare import ...`` finds it."""
+
+    compare = property(lambda self: _FUNCTIONS["compare"], lambda self, module: None)
+    solve = property(lambda self: _FUNCTIONS["solve"], lambda self, module: None)
+    check = property(lambda self: _FUNCTIONS["check"], lambda self, module: None)
+
+
+_FUNCTIONS = {"compare": compare, "solve": solve, "check": check}
+sys.modules[__name__].__class__ = _Face
+
+
 __all__ = [
     "ArgumentError",
     "ConvcalcError",
@@ -90,9 +168,12 @@ __all__ = [
     "Totals",
     "UsageError",
     "Variants",
+    "check",
+    "compare",
     "from_keras",
     "from_onnx",
     "from_torch",
     "load",
     "loads",
+    "solve",
 ]

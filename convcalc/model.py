@@ -19,7 +19,7 @@ from typing import Any
 
 from .dims import DTYPE_BYTES, MAX_INT, ast_names, check_symbol_value, parse_dim_ast
 from .errors import ArgumentError, ConvcalcError, UsageError, Where, did_you_mean, unknown_symbol_error
-from .frontends import framework_registry
+from .frontends import framework_registry, lookup
 from .graph import Layer
 from .plan import Plan, build_plan
 
@@ -169,7 +169,21 @@ class Model:
             raise e.add_context(file=file)
 
     def add(self, op: str, *, name: str | None = None, inputs: str | list[str] | None = None, **args: Any) -> Model:
-        """Append a layer and return the model (so calls chain)."""
+        """Append a layer and return the model (so calls chain). The op and its argument names are
+        checked at once (a typo raises here, with "did you mean", and the layer is not kept);
+        the values are checked when the model is planned, against the shapes.
+
+            >>> import convcalc
+            >>> m = convcalc.Model(framework="pytorch", input=[1, 3, 32, 32]).add("Conv2d", out_channels=8, kernel_size=3)
+            >>> m.add("Conv2d", out_chanels=8)
+            Traceback (most recent call last):
+            ...
+            convcalc.errors.ArgumentError: error: Conv2d has no argument 'out_chanels'. Did you mean 'out_channels' or 'in_channels'?
+              fix: Conv2d takes: in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode
+            >>> len(m.layers)
+            1
+        """
+        lookup(self.registry, op).check_args(op, args)
         spec: dict[str, Any] = {"op": op, **args}
         if name is not None:
             spec["name"] = name

@@ -83,3 +83,55 @@ def test_plan_exposes_lowered_steps():
     enc = plan.layer("enc1a")
     assert [type(s).__name__ for s in enc.steps] == ["Conv", "Activation"]
     assert enc.step_shapes[-1] == enc.output_shape
+
+
+# --------------------------------------------------------------------------- at a prompt (issue 11)
+
+
+def test_dir_shows_the_public_names_only():
+    import convcalc
+
+    names = dir(convcalc)
+    assert {"load", "Model", "Plan", "compare", "solve", "check", "from_onnx", "from_keras", "from_torch"} <= set(names)
+    assert not {"Any", "importlib", "TYPE_CHECKING", "annotations"} & set(names)
+
+
+def test_repr_is_a_short_summary_and_jupyter_gets_the_table():
+    import convcalc
+
+    plan = convcalc.load(str(EXAMPLES / "resnet50.yaml")).plan()
+    assert repr(plan) == ("<Plan 'resnet50' (pytorch, float32): 175 layers, 25,557,032 params, 4,089,184,256 MACs, "
+                          "output (1, 1000)>")
+    html = plan._repr_html_()
+    assert html.startswith("<h3>resnet50") and "<table>" in html
+
+
+def test_add_checks_the_op_and_its_arguments_at_once():
+    import convcalc
+    from convcalc.errors import ArgumentError
+
+    model = convcalc.Model(framework="pytorch", input=[1, 3, 8, 8]).add("ReLU")
+    with pytest.raises(ArgumentError, match=r"unknown PyTorch op 'Conv2dd'.*Did you mean 'Conv2d'"):
+        model.add("Conv2dd", out_channels=4)
+    with pytest.raises(ArgumentError, match=r"'filters' \(PyTorch spells it 'out_channels'\)"):
+        model.add("Conv2d", filters=4, kernel_size=3)
+    assert [ly.op for ly in model.layers] == ["ReLU"]  # the bad layers were not kept
+    with pytest.raises(KeyError, match="Did you mean 'relu"):
+        model.plan().layer("relu")
+
+
+def test_compare_solve_and_check_from_python_match_the_cli(runner):
+    import json
+
+    import convcalc
+    from convcalc.cli import cli
+
+    comparison = convcalc.compare(str(EXAMPLES / "conv1d_on_images.yaml"))
+    cli_json = json.loads(runner.invoke(cli, ["compare", str(EXAMPLES / "conv1d_on_images.yaml"), "--format",
+                                              "json"]).stdout)
+    assert comparison.to_dict() == cli_json
+    sizes = convcalc.solve(str(EXAMPLES / "unet_symbolic.yaml"))
+    assert (sizes.symbols["H"].first, sizes.symbols["H"].modulus) == (188, 16)
+    report = convcalc.check(str(EXAMPLES / "resnet50.yaml"), H=32, W=32)
+    assert report.ok and [ly.name for ly in report.layers] == [
+        ly.name for ly in convcalc.load(str(EXAMPLES / "resnet50.yaml")).plan(H=32, W=32).layers]

@@ -157,6 +157,13 @@ class OpDef:
                 fix="list its sources with inputs: [a, b]" if lo > 1 else "give it one source with inputs: name",
                 line=lines.get("inputs"),
             )
+        self.check_args(op_as_written, args, lines)
+        return Call(self, layer, args, inputs, env, key_lines, known_symbols)
+
+    def check_args(self, op_as_written: str, args: Mapping[str, Any], key_lines: Mapping[str, int] | None = None) -> None:
+        """Every argument name is one the op takes; all unknown ones are named at once, each with
+        its spelling in this framework when another framework spells it so."""
+        lines = key_lines or {}
         unknown = [key for key in args if key not in self.args]
         if unknown:
             hints = [self._spelling(key) for key in unknown]
@@ -170,7 +177,6 @@ class OpDef:
                 key=first,
                 line=lines.get(first),
             )
-        return Call(self, layer, args, inputs, env, key_lines, known_symbols)
 
 
 def _same_count(args: Mapping[str, Any], trainable: Dim, non_trainable: Dim) -> tuple[Dim, Dim]:
