@@ -9,8 +9,8 @@ ONNX semantics, as numbers or as closed forms in symbolic sizes.
     >>> plan.layers[0].output_shape, plan.totals.params, plan.totals.macs
     ((1, 64, 112, 112), 9408, 118013952)
 
-``convcalc.load("model.yaml")`` reads a model file (design.md §2); ``plan.table("markdown")`` and
-``plan.to_json()`` render the report (design.md §3).
+``convcalc.load("model.yaml")`` reads a model file (docs/model-file.md); ``plan.table("markdown")`` and
+``plan.to_json()`` render the report (docs/json.md).
 """
 
 from __future__ import annotations

@@ -295,7 +295,12 @@ def _node(expr: Any, env: Mapping[str, np.ndarray], const: Callable[[int], Any] 
                 out = np.where(fresh, v, out)
                 taken = np.logical_or(taken, mask)
         return np.asarray(out, dtype=np.int64 if const is np.int64 else object), 1
-    raise ValueError(f"cannot evaluate {expr} exactly")
+    from .errors import ArgumentError
+
+    raise ArgumentError(
+        f"convcalc cannot evaluate {textbook(expr)} exactly over a range of sizes (it divides by an expression "
+        "of the sizes)", fix="write sizes with floor or ceil of a division by a number, or give the symbols values "
+        "with --set")
 
 
 def _truth(cond: Any, env: Mapping[str, np.ndarray]) -> np.ndarray:
@@ -334,6 +339,19 @@ def compile_int(expr: Any, *, exact_objects: bool = False) -> Callable[..., np.n
         return np.where(exact, np.asarray(n) // d, np.asarray(n) / d) if not exact.all() else np.asarray(n) // d
 
     return evaluate
+
+
+def compile_float(expr: Any) -> Callable[..., np.ndarray]:
+    """``expr`` in float64 over symbol arrays: an approximation that cannot wrap around, against
+    which an int64 evaluation is checked for overflow (a sweep's totals)."""
+    if isinstance(expr, int):
+        return lambda **env: np.float64(expr)
+
+    def approximate(**env: Any) -> np.ndarray:
+        n, d = _node(expr, {k: np.asarray(v, dtype=np.float64) for k, v in env.items()}, np.float64)
+        return np.asarray(n, dtype=np.float64) / d
+
+    return approximate
 
 
 def compile_condition(lhs: Any, op: str, rhs: Any) -> Callable[..., np.ndarray]:

@@ -27,24 +27,60 @@ ELEMENT_BYTES = 4  # the executor's arrays are float32
 # Scratch the executor may hold beside a layer's input and output: a padded copy, the per-offset
 # products of a convolution, float64 working copies in activations and normalisation.
 SCRATCH_FACTOR = 4
+# A padded copy is made in float64 (pools) and counted again beside the window sums: two float64
+# arrays of the padded size are four float32 elements' worth each.
+PADDED_COPIES = 4
 
 
 def executor_bytes(plan: Plan) -> int:
     """The most memory the reference executor holds at once running ``plan``, computed from the
     plan before anything is allocated: the live arrays (each kept until its last reader has run),
     the weights of the layer running, and scratch of :data:`SCRATCH_FACTOR` times its input and
-    output (float32 elements)."""
+    output, or of its largest temporary (:func:`scratch_elements`: a padded copy, a transposed
+    convolution's full output) in float64, whichever is more (float32 elements)."""
     sizes = {name: int(_elements(shape)) for name, shape in plan.inputs.items()}
     live = sum(sizes.values())
     peak = live
     for layer, freed in zip(plan.layers, _freed_after(plan)):
         out = sum(int(_elements(s)) for s in layer.outputs)
         ins = sum(int(_elements(s)) for s in layer.input_shapes)
-        peak = max(peak, live + out + int(layer.params) + SCRATCH_FACTOR * (ins + out))
+        scratch = max(SCRATCH_FACTOR * (ins + out), PADDED_COPIES * scratch_elements(layer))
+        peak = max(peak, live + out + int(layer.params) + scratch)
         live += out
         sizes[layer.name] = out
         live -= sum(sizes.get(name, 0) for name in freed)
     return peak * ELEMENT_BYTES
+
+
+def scratch_elements(layer: Any) -> int:
+    """The elements of the largest temporary a step of ``layer`` makes in the executor: the
+    padded (and, for a dilated window, reach-extended) copy of its input for a convolution or
+    pooling, the full scatter output and the zero-stretched input of a transposed convolution."""
+    most = 0
+    for step, x in zip(layer.steps, (layer.input_shapes[0] if layer.input_shapes else (),) + tuple(layer.step_shapes)):
+        if not x or not hasattr(step, "kernel"):
+            continue
+        rank = getattr(step, "rank", None)
+        if not isinstance(rank, int) or len(x) < rank + 2 or not isinstance(step.kernel, tuple):
+            continue  # not a (batch..., channels, spatial...) window
+        # The spatial axes are the last ``rank`` before the channels (channels last) or after them;
+        # tf.keras allows extra leading batch axes.
+        end = len(x) - 1 if getattr(step, "channels_last", False) else len(x)
+        spatial = list(range(end - rank, end))
+        others = _elements(tuple(d for i, d in enumerate(x) if i not in spatial))
+        if hasattr(step, "explicit_padding"):
+            pads = step.explicit_padding(x)
+            lengths = [int(x[a]) + int(b) + int(e) for a, (b, e) in zip(spatial, pads)]
+        elif hasattr(step, "crops"):  # transposed: the full output, and the stretched input padded by k_eff - 1
+            lengths = [max((int(x[a]) - 1) * s + (k - 1) * d + 1 + int(o), (int(x[a]) - 1) * s + 1 + 2 * (k - 1) * d)
+                       for a, k, s, d, o in zip(spatial, step.kernel, step.stride, step.dilation, step.output_padding)]
+        else:
+            continue
+        n = others
+        for length in lengths:
+            n *= length
+        most = max(most, n)
+    return int(most)
 
 
 def _freed_after(plan: Plan) -> list[list[str]]:
@@ -208,10 +244,14 @@ def check_plan(
             fix="shrink the sizes with --set (a smaller H and W, batch 1), or raise --max-bytes",
         )
     rng = np.random.default_rng(seed)
-    arrays: dict[str, list[np.ndarray] | None] = {  # producer -> its outputs
-        name: [rng.standard_normal(tuple(int(d) for d in shape)).astype(np.float32)]
-        for name, shape in plan.inputs.items()
-    }
+    try:
+        arrays: dict[str, list[np.ndarray] | None] = {  # producer -> its outputs
+            name: [rng.standard_normal(tuple(int(d) for d in shape)).astype(np.float32)]
+            for name, shape in plan.inputs.items()
+        }
+    except MemoryError:
+        raise UsageError(f"the model's inputs alone do not fit in memory (the plan's estimate: {_binary(need)})",
+                         fix="shrink the sizes with --set (a smaller H and W, batch 1)") from None
     start = time.perf_counter()
     checks = []
     for i, (layer, freed) in enumerate(zip(plan.layers, _freed_after(plan))):
@@ -224,7 +264,14 @@ def check_plan(
             arrays[layer.name] = None
         else:
             inputs = [outs[s.index] for outs, s in zip(sources, layer.sources)]  # type: ignore[index]
-            executed, arrays[layer.name] = _execute(layer.steps, inputs, rng)
+            try:
+                executed, arrays[layer.name] = _execute(layer.steps, inputs, rng)
+            except MemoryError:
+                arrays.clear()  # give the memory back before saying so
+                raise UsageError(
+                    f"the reference executor ran out of memory at layer '{layer.name}' ({layer.op}, output "
+                    f"{fmt_shape(layer.output_shape)}), though the plan's estimate was {_binary(need)}",
+                    fix="shrink the sizes with --set (a smaller H and W, batch 1)") from None
         checks.append(LayerCheck(layer.name, layer.op, predicted, executed))
         for name in freed:
             arrays.pop(name, None)  # its last reader has run

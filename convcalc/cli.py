@@ -8,6 +8,7 @@ traceback (set ``CONVCALC_DEBUG=1`` to see one for an internal error).
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import stat
@@ -74,6 +75,8 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, int]:
                 f"--set expects NAME=VALUE with a positive integer VALUE (ASCII digits, at most "
                 f"{MAX_NUMBER_DIGITS}), got {_shown(item)}", fix="--set H=224"
             )
+        if name in out and out[name] != number:
+            raise UsageError(f"--set gives {name} twice ({out[name]} and {number})", fix=f"--set {name}=... once")
         out[name] = number
     return out
 
@@ -114,10 +117,30 @@ class Count(click.ParamType):
         except ValueError:
             number = float("nan")
         total = number * scale
-        if not (total == total) or total in (float("inf"), float("-inf")) or total <= 0 or total > 1e30:
+        if not (total == total) or total in (float("inf"), float("-inf")) or total < 1 or total > 1e30:
             self.fail(f"{_shown(str(value))} is not a positive count such as 2e10, 40G or 31.6 G (at most 1e30)",
                       param, ctx)
         return int(total)
+
+
+class AsciiInt(click.ParamType):
+    """An integer in ``[low, high]`` written in ASCII digits (click's own int() takes ``１`` and
+    ``٣``; convcalc reads ASCII digits only, as everywhere else)."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number: int | None = value
+        else:
+            number = ascii_int(str(value).strip())
+        if number is None or not self.low <= number <= self.high:
+            self.fail(f"{_shown(str(value))} is not an integer from {self.low:,} to {self.high:,} in ASCII digits",
+                      param, ctx)
+        return number
 
 
 SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".tex": "latex",
@@ -143,6 +166,8 @@ def write_output(text: str, path: str | None) -> None:
     or a termination signal; every I/O failure is a usage error (exit 2).
     """
     body = text if text.endswith("\n") else text + "\n"
+    if path is not None and path.endswith(os.sep):
+        raise UsageError(f"cannot write {path}: a path ending in {os.sep} names a folder", fix="-o FOLDER/report.txt")
     if path is None:
         try:
             sys.stdout.write(body)
@@ -163,10 +188,14 @@ def write_output(text: str, path: str | None) -> None:
         raise UsageError(f"cannot write {path}: it is a directory")
     if info is not None and not stat.S_ISREG(info.st_mode):
         try:  # a device or a FIFO: written through, never replaced
-            with open(target, "w", encoding="utf-8") as fh:
+            # Opened without blocking, so that a FIFO nobody reads is an error (ENXIO), not a hang.
+            fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK)
+            os.set_blocking(fd, True)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(body)
         except OSError as e:
-            raise UsageError(f"cannot write {path}: {e.strerror}") from None
+            reason = "nothing reads from that FIFO" if e.errno == errno.ENXIO else e.strerror
+            raise UsageError(f"cannot write {path}: {reason}", fix="start its reader first, or write a file") from None
         return
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
@@ -252,7 +281,7 @@ def view_options(command: Callable) -> Callable:
                      help="Exact integers instead of human units (4,089,184,256 instead of 4.09 G)."),
         click.option("--columns", "columns", metavar="NAME[,NAME...]", default="",
                      help=f"Optional columns: {names}."),
-        click.option("--depth", type=click.IntRange(0, 64), default=None, metavar="N",
+        click.option("--depth", type=AsciiInt(0, 64), default=None, metavar="N",
                      help="Collapse layers below depth N of their dotted names (layer1.0.conv1 is at depth 2) into "
                           "one row per block, with the block's totals."),
     ]
@@ -281,8 +310,9 @@ def make_view(wide: bool, exact_numbers: bool, columns: str, depth: int | None, 
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (atomically) instead of standard output.")
 @click.option("--sweep", "sweep_spec", metavar="NAME=START:STOP[:STEP]",
               help="Totals over a range of a symbol, START to STOP exclusive by STEP (range() semantics; at most "
-                   "2,000,000 sizes); NAME1,NAME2=... sweeps several together.")
-@click.option("--plot", metavar="FILE.png", help="With --sweep: draw MACs and activation memory (needs matplotlib).")
+                   "1,000,000 sizes); NAME1,NAME2=... sweeps several together.")
+@click.option("--plot", metavar="FILE.png",
+              help="With --sweep: draw MACs and activation memory (needs matplotlib: pip install '.[plot]').")
 @click.option("--symbolic", is_flag=True, help="Keep the symbols symbolic even where the file gives defaults.")
 @click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
 @click.option("--partial", is_flag=True, help="Imported models: keep nodes convcalc cannot model as opaque rows "
@@ -386,7 +416,10 @@ def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str,
         entries = loaded.items() if isinstance(loaded, Variants) else [
             (loaded.name or os.path.splitext(os.path.basename(path))[0], loaded)]
         for name, m in entries:
-            key = name if name not in models_by_name else f"{os.path.basename(path)}:{name}"
+            key, n = name, 1
+            while key in models_by_name:  # the same name from several files: each keeps a column
+                n += 1
+                key = f"{os.path.basename(path)}:{name}" if n == 2 else f"{os.path.basename(path)}:{name}#{n - 1}"
             models_by_name[key] = m
     plans, failures = plan_variants(models_by_name, symbols, symbolic)
     if not plans:
@@ -404,7 +437,7 @@ def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str,
 @cli.command()
 @click.argument("model", metavar="MODEL")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+@click.option("--seed", type=AsciiInt(0, 2**63 - 1), default=0, show_default=True,
               help="Seed of the random inputs and weights (0 to 2**63 - 1).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--max-macs", type=Count(), default="20G", show_default=True, metavar="N",
@@ -494,7 +527,7 @@ class Progress:
 @click.option("--layer", metavar="NAME", help="Solve for the arguments of this layer instead.")
 @click.option("--output", "outputs", multiple=True, metavar="AXIS=SIZE",
               help="With --layer: the output size wanted along AXIS (H, W, D, or any name for 1-D).")
-@click.option("--count", type=int, default=8, show_default=True, help="How many valid sizes to list.")
+@click.option("--count", type=AsciiInt(1, 1000), default=8, show_default=True, help="How many valid sizes to list (1 to 1,000).")
 @click.option("--variant", metavar="NAME", help="The variant to solve, in a file with variants.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--partial", is_flag=True, help="Imported models: keep nodes convcalc cannot model as opaque rows "
@@ -538,6 +571,9 @@ def solve(model: str, sets: tuple[str, ...], layer: str | None, outputs: tuple[s
                              f"{MAX_NUMBER_DIGITS}), got {_shown(outputs[0])}", fix="--output H=100")
         opts = parameter_options(loaded, layer, axis.strip(), target, symbols)
         text = json.dumps(opts.to_dict(), indent=2) if fmt == "json" else render_options(opts, loaded.framework)
+        if not opts.options:
+            write_output(text, None)
+            raise Failure(f"error: no argument combination of '{layer}' gives {target}", 1)
     write_output(text, None)
 
 
@@ -600,11 +636,11 @@ def ops(framework: str | None) -> None:
     from .frontends import FRAMEWORKS, framework_registry
 
     regs = [framework_registry(framework)] if framework else list(FRAMEWORKS.values())
+    lines = []
     for reg in regs:
-        click.echo(f"{reg.display} (framework: {reg.framework}): {len(reg.ops)} ops")
-        for name in sorted(reg.ops):
-            od = reg.ops[name]
-            click.echo(f"  {name}({', '.join(od.listed_args)})")
+        lines.append(f"{reg.display} (framework: {reg.framework}): {len(reg.ops)} ops")
+        lines += [f"  {name}({', '.join(reg.ops[name].listed_args)})" for name in sorted(reg.ops)]
+    write_output("\n".join(lines), None)  # a full disk is a usage error, as for every command
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,6 +16,7 @@ when it depends on the symbols — never ``bool()`` on a sympy relational.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Union
 
@@ -56,6 +57,26 @@ def symbol(name: str) -> Any:
 def is_concrete(x: object) -> bool:
     """True for a plain ``int`` (``bool`` excluded)."""
     return type(x) is int
+
+
+def dsum(values: Iterable[Any]) -> Dim:
+    """The sum of dimensions: an ``int`` while every term is one; with expressions, one sympy
+    ``Add`` of all the terms (``sum()`` would flatten the growing sum again at every term:
+    quadratic, 20 s over 100,000 symbolic layers).
+
+    >>> dsum([1, 2, 3])
+    6
+    """
+    ints = 0
+    exprs = []
+    for v in values:
+        if type(v) is int:
+            ints += v
+        else:
+            exprs.append(v)
+    if not exprs:
+        return ints
+    return norm(sp().Add(ints, *exprs))
 
 
 def norm(x: Any) -> Dim:
@@ -227,6 +248,30 @@ def fmt_dim(x: Any) -> str:
 def fmt_shape(shape: Shape) -> str:
     """``(1, 64, 56, 56)``; a 1-tuple keeps no trailing comma: ``(10)``."""
     return "(" + ", ".join(fmt_dim(d) for d in shape) + ")"
+
+
+class Printed(tuple):
+    """A shape as the Python API hands it out: a plain tuple (``==`` a tuple of the same sizes)
+    that prints its expressions as convcalc writes them (``ceil(H/2)``, never sympy's
+    ``ceiling(H/2)``).
+
+    >>> Printed((1, 64, 112, 112)) == (1, 64, 112, 112), repr(Printed((1, 3)))
+    (True, '(1, 3)')
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if all(type(d) is int for d in self):
+            return tuple.__repr__(self)
+        return "(" + ", ".join(fmt_dim(d) for d in self) + ("," if len(self) == 1 else "") + ")"
+
+    __str__ = __repr__
+
+
+def printed(shape: Any) -> Printed:
+    """``shape`` as a :class:`Printed` tuple."""
+    return shape if isinstance(shape, Printed) else Printed(shape)
 
 
 def fmt_count(x: Any) -> str:

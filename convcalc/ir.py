@@ -21,6 +21,7 @@ Padding is explicit ``(begin, end)`` per spatial axis, or a policy ``"same_upper
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, ClassVar, Union
 
 from . import formulas as F
@@ -46,8 +47,9 @@ AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 def axis_name(rank: int, i: int) -> str:
-    """``H``/``W`` style name of spatial axis ``i`` of a ``rank``-D layer."""
-    return AXIS_NAMES.get(rank, tuple(f"X{j}" for j in range(rank)))[i]
+    """``H``/``W`` style name of spatial axis ``i`` of a ``rank``-D layer (``X0``, ... past 3-D)."""
+    names = AXIS_NAMES.get(rank)
+    return names[i] if names is not None else f"X{i}"
 
 
 # --------------------------------------------------------------------------- constraints
@@ -179,6 +181,12 @@ def layout(shape: Shape, rank: int, channels_last: bool, what: str) -> Layout:
             f"needs an input with at least {rank + 1} axes ({rank} spatial + channels), got {n}-D {fmt_shape(shape)}",
             reason=Reason.RANK,
         )
+    return _layout(n, rank, channels_last)
+
+
+@lru_cache(maxsize=256)
+def _layout(n: int, rank: int, channels_last: bool) -> Layout:
+    """The axes depend only on the number of axes (remembered: every layer asks)."""
     if channels_last:
         return Layout(tuple(range(n - rank - 1)), n - 1, tuple(range(n - rank - 1, n - 1)))
     return Layout(tuple(range(n - rank - 1)), n - rank - 1, tuple(range(n - rank, n)))

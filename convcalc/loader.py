@@ -1,4 +1,4 @@
-"""Read model files: YAML through a safe loader that remembers line numbers (design.md §2).
+"""Read model files: YAML through a safe loader that remembers line numbers (docs/model-file.md).
 
 - Only YAML's safe types are built (``yaml.SafeLoader`` constructors; no Python objects).
 - Every mapping becomes a :class:`~convcalc.model.LineDict` that knows its line and the line of
@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from itertools import accumulate
 from typing import Any
 
 import yaml
@@ -50,9 +52,11 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> LineDict:
-    own = sum(1 for k, _ in node.value if k.tag != _MERGE_TAG)
-    loader.flatten_mapping(node)
-    merged_count = len(node.value) - own
+    merged_count = 0
+    if any(k.tag == _MERGE_TAG for k, _ in node.value):  # << merge keys: the merged ones come first
+        own = sum(1 for k, _ in node.value if k.tag != _MERGE_TAG)
+        loader.flatten_mapping(node)
+        merged_count = len(node.value) - own
     out = LineDict(line=node.start_mark.line + 1)
     own_keys: set[Any] = set()
     for i, (key_node, value_node) in enumerate(node.value):
@@ -85,13 +89,17 @@ def _construct_sequence(loader: Any, node: yaml.SequenceNode) -> LineList:
 
 
 MAX_INT_DIGITS = 20  # a size is at most 2**48; an integer of 4,300 digits would not even convert
+MAX_INT_CHARS = 64  # in any base YAML reads (0x..., 0o..., 0b..., with _): 2**48 is 51 binary digits
 
 
 def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
-    """YAML integers, refused beyond 20 digits (before Python converts them) with their line."""
-    digits = sum(c.isdigit() for c in str(node.value))
-    if digits > MAX_INT_DIGITS:
-        raise ArgumentError(f"an integer of {digits:,} digits (sizes are at most 2**48)", line=node.start_mark.line + 1,
+    """YAML integers, refused beyond 20 decimal digits or 64 characters in any base (before
+    Python converts them), with their line."""
+    text = str(node.value)
+    digits = sum(c.isdigit() for c in text)
+    if digits > MAX_INT_DIGITS or len(text) > MAX_INT_CHARS:
+        size = f"{digits:,} digits" if digits > MAX_INT_DIGITS else f"{len(text):,} characters"
+        raise ArgumentError(f"an integer of {size} (sizes are at most 2**48)", line=node.start_mark.line + 1,
                             fix="write the size as a number of at most 15 digits")
     return loader.construct_yaml_int(node)
 
@@ -117,17 +125,52 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     return memo[key]
 
 
+MAX_NESTING = 1_000  # model files nest a few levels; libyaml's C composer recurses without a bound
+
+
+def nesting_bound(text: str) -> int:
+    r"""An upper bound of how deeply ``text`` nests, read before parsing: the deepest run of open
+    ``[``/``{`` (brackets inside quoted strings counted too: a bound, not the depth) plus the
+    longest block prefix (indentation and ``- `` markers) of a line.
+
+    >>> nesting_bound("layers:\n  - {op: ReLU, size: [1, 2]}\n"), nesting_bound("[" * 50 + "]" * 50)
+    (6, 50)
+    """
+    flow = re.sub(r"[^\[\]{}]", "", text)
+    deepest = max(accumulate(1 if c in "[{" else -1 for c in flow), default=0) if flow else 0
+    prefix = max((len(m.group()) for m in _BLOCK_PREFIX.finditer(text)), default=0)
+    return max(deepest, 0) + prefix
+
+
+_BLOCK_PREFIX = re.compile(r"^[ \t]*(?:-[ \t]+)*", re.M)
+
+
+_ANCHOR = re.compile(r"(?:^|[\s\[\]{},:-])[&*][^\s\[\]{},]")  # an anchor &a or an alias *a, not 2*T
+
+
+def _may_be_too_big(text: str) -> bool:
+    """Whether the document could exceed :data:`MAX_NODES`: when it has anchors or aliases (which
+    multiply nodes), or is long enough to spell that many nodes (each takes two characters at
+    least). Otherwise the walk that counts them is skipped."""
+    return len(text) >= 2 * MAX_NODES or _ANCHOR.search(text) is not None
+
+
 def parse_yaml(text: str, file: str | None = None) -> Any:
     """Parse YAML text into LineDict/LineList/scalars, with the safety bounds above."""
     if len(text) > MAX_BYTES:
         raise ModelError(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB", file=file)
+    depth = nesting_bound(text)
+    if depth > MAX_NESTING:
+        raise ModelError(f"the document nests up to {depth:,} levels deep, more than the {MAX_NESTING:,} a model file "
+                         "may", fix="write nested lists and mappings out flat; a model needs only a few levels",
+                         file=file)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             raise ModelError("the file is empty", fix="a model needs input: and layers:", file=file)
         memo: dict[int, int] = {}
-        if _expanded_size(node, memo) > MAX_NODES:
+        if _may_be_too_big(text) and _expanded_size(node, memo) > MAX_NODES:
             if len(memo) < MAX_NODES:  # the distinct nodes are few: the aliases multiply them
                 raise ModelError(
                     f"the document expands to more than {MAX_NODES:,} nodes through its aliases (an 'alias bomb'?)",
@@ -286,7 +329,7 @@ def _bookkeeping(key: str, value: Any) -> bool:
 
 
 def dump_model(model: Model) -> str:
-    """A model as a model file (design.md §2): the framework, the input shapes and symbols, and
+    """A model as a model file (docs/model-file.md): the framework, the input shapes and symbols, and
     every layer with its op, name, sources (left out where it reads the layer before) and
     arguments, in the model's own vocabulary. Loading the text gives the same plan.
 

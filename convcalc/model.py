@@ -1,4 +1,4 @@
-"""A model as written: framework, inputs, layers — the Python side of the model file (design.md §2).
+"""A model as written: framework, inputs, layers — the Python side of the model file (docs/model-file.md).
 
 Build one from a mapping (what a model file holds) or layer by layer::
 
@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .blocks import expand, expanded_size, is_repeat
 from .dims import DTYPE_BYTES, MAX_INT, ast_names, check_symbol_value, parse_dim_ast
 from .errors import ArgumentError, ConvcalcError, UsageError, Where, did_you_mean, unknown_symbol_error
 from .frontends import framework_registry, lookup
@@ -25,6 +26,7 @@ from .plan import Plan, build_plan
 
 TOP_KEYS = ("name", "description", "framework", "dtype", "input", "inputs", "symbols", "layers", "variants")
 LAYER_KEYS = ("op", "name", "inputs")
+MAX_ARG_ITEMS = 65_536  # a per-channel list of a wide layer fits; a generated 1.9M-item shape does not
 MAX_LAYERS = 100_000
 _NAME_RE = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9_.\-/:]*$")  # ONNX node names start with /, torch paths with 0
 
@@ -120,7 +122,12 @@ class Model:
         if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
             raise ArgumentError("'layers' must be a list of layers", key="layers")
         for spec in layers:
-            self._append(spec)
+            if is_repeat(spec):  # a block written once (convcalc.blocks): its layers, written out
+                expanded_size(spec, {}, MAX_LAYERS - len(self.layers))
+                for one in expand(spec, self._last_name):
+                    self._append(one)
+            else:
+                self._append(spec)
 
     # ------------------------------------------------------------------ building
 
@@ -191,6 +198,12 @@ class Model:
             spec["inputs"] = inputs
         self._append(spec)
         return self
+
+    def _last_name(self) -> str | None:
+        """The tensor a layer appended now reads by default: the last layer, or the only input."""
+        if self.layers:
+            return self.layers[-1].name
+        return next(iter(self.inputs)) if len(self.inputs) == 1 else None
 
     def drop_last(self) -> Layer:
         """Remove and return the last layer (an importer taking back a layer it could not plan)."""
@@ -267,9 +280,12 @@ class Model:
                 key="inputs",
             )
         args = {k: v for k, v in spec.items() if k not in LAYER_KEYS}
-        for k in args:
+        for k, v in args.items():
             if not isinstance(k, str):
                 raise ArgumentError(f"layer '{name}': argument names must be strings, got {k!r}", line=line, file=self.file)
+            if isinstance(v, (list, tuple)) and len(v) > MAX_ARG_ITEMS:
+                raise ArgumentError(f"layer '{name}': {k} lists {len(v):,} values, more than the {MAX_ARG_ITEMS:,} an "
+                                    "argument may", line=_line(spec, k), file=self.file, key=k)
         key_lines = dict(getattr(spec, "key_lines", {}) or {})
         return Layer(op=op, name=name, args=args, inputs=sources, where=Where(self.file, line), key_lines=key_lines)
 

@@ -26,6 +26,7 @@ from .dims import (
     ast_names,
     check_symbol_value,
     dim_from_ast,
+    dsum,
     fmt_count,
     fmt_dim,
     fmt_shape,
@@ -33,15 +34,26 @@ from .dims import (
     norm,
     parse_dim,
     parse_dim_ast,
+    printed,
     prod,
 )
-from .errors import ArgumentError, ConvcalcError, UsageError, Where, did_you_mean, unknown_symbol_error
+from .errors import (
+    ArgumentError,
+    ConvcalcError,
+    Reason,
+    ShapeError,
+    UsageError,
+    Where,
+    did_you_mean,
+    unknown_symbol_error,
+)
 from .figures import FIGURES
 from .frontends import Registry, lookup
 from .graph import Layer, Source, sources_of, topological_order
 from .ir import Checks, Constraint, Primitive
 
 FLOPS_PER_MAC = 2
+MAX_RANK = 64  # axes of a tensor: torch allows 64 (CUDA 25); a longer shape is a generated typo
 # What a primitive's unknown figure makes unknown in the layer's figures.
 UNKNOWN_FIGURES = {"macs": frozenset({"macs", "flops"}),
                    "params": frozenset({"params", "trainable_params", "non_trainable_params"})}
@@ -94,7 +106,7 @@ class LayerPlan:
         return norm(sum(prod(shape) for shape in self.outputs) * self.dtype_bytes)
 
     def to_dict(self) -> dict[str, Any]:
-        """The layer's entry of the JSON report (design.md §3); ``output_shapes`` is added for a
+        """The layer's entry of the JSON report (docs/json.md); ``output_shapes`` is added for a
         layer with several outputs."""
         out = {
             "name": self.name,
@@ -125,7 +137,7 @@ class Totals:
     @classmethod
     def of(cls, layers: Iterable[LayerPlan]) -> Totals:
         layers = list(layers)
-        return cls(**{f.key: norm(sum(getattr(ly, f.key) for ly in layers)) for f in FIGURES})
+        return cls(**{f.key: dsum(getattr(ly, f.key) for ly in layers) for f in FIGURES})
 
     def to_dict(self) -> dict[str, Any]:
         return {f.key: _json_dim(getattr(self, f.key)) for f in FIGURES}
@@ -216,7 +228,7 @@ class Plan:
         return frozenset().union(*(ly.unknown for ly in self.layers))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON report (design.md §3); ``macs_complete``/``params_complete`` are added (false)
+        """The JSON report (docs/json.md); ``macs_complete``/``params_complete`` are added (false)
         when some layer's figure is unknown, and its per-layer value is ``null``."""
         out = {
             "name": self.name,
@@ -369,6 +381,9 @@ class Planner:
             self.used |= call.used_symbols
             checks.hints += [f"{layer.name}: {h}" for h in call.hints]
             step_shapes, outputs, trainable, frozen, macs = _run(steps, in_shapes, checks)
+            if any(len(shape) > MAX_RANK for shape in outputs):
+                raise ShapeError(f"the output has {max(len(s) for s in outputs):,} axes, more than the {MAX_RANK} a "
+                                 "tensor may have here (PyTorch and ONNX runtimes stop earlier)", reason=Reason.RANK)
             unknown = frozenset().union(*(UNKNOWN_FIGURES[u] for step in steps for u in step.unknown))
         except ConvcalcError as e:
             if e.fix is None and op is not None and op.fix is not None and call is not None:
@@ -384,8 +399,8 @@ class Planner:
             op=layer.op,
             inputs=tuple(str(s) for s in srcs) if layer.inputs is None else layer.inputs,
             line=layer.line,
-            input_shapes=in_shapes,
-            output_shape=outputs[0],
+            input_shapes=tuple(printed(x) for x in in_shapes),
+            output_shape=printed(outputs[0]),
             trainable_params=trainable,
             non_trainable_params=frozen,
             macs=macs,
@@ -393,7 +408,7 @@ class Planner:
             steps=tuple(steps),
             step_shapes=tuple(step_shapes),
             args=dict(layer.args),
-            output_shapes=outputs if len(outputs) > 1 else (),
+            output_shapes=tuple(printed(o) for o in outputs) if len(outputs) > 1 else (),
             sources=srcs,
             where=layer.where,
             unknown=unknown,
@@ -414,7 +429,7 @@ class Planner:
             name=model.name,
             framework=model.framework,
             dtype=model.dtype,
-            inputs={k: self.tensors[k][0] for k in model.inputs},
+            inputs={k: printed(self.tensors[k][0]) for k in model.inputs},
             layers=tuple(self.plans),
             totals=Totals.of(self.plans),
             constraints=tuple(self.checks.constraints),

@@ -15,6 +15,7 @@ a model file — and the combinations that hit the target are listed, simplest f
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -122,8 +123,15 @@ def _per_axis(value: Any, rank: int, default: int) -> list[Any]:
 
 @dataclass(frozen=True)
 class Option:
+    """One argument combination that gives the size: its arguments as written, the output, its
+    params and MACs, and the other spellings of the same computation (``padding: same`` where
+    ``padding: 1`` is shown)."""
+
     args: dict[str, Any]
     output: tuple
+    params: int = 0
+    macs: int = 0
+    same_as: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,19 +141,45 @@ class LayerOptions:
     target: int
     searched: list[str]
     options: list[Option]
+    nearest: tuple[int | None, int | None] = (None, None)  # the closest sizes reachable below / above
 
     def to_dict(self) -> dict[str, Any]:
         return {"layer": self.layer.name, "op": self.layer.op, "input_shape": list(self.layer.input_shapes[0]),
                 "axis": self.axis, "target": self.target,
-                "options": [{**{k: o.args.get(k) for k in self.searched}, "output_shape": list(o.output)}
-                            for o in self.options]}
+                "options": [{**{k: o.args.get(k) for k in self.searched}, "output_shape": list(o.output),
+                             "params": o.params, "macs": o.macs,
+                             "same_as": [{k: a.get(k) for k in self.searched} for a in o.same_as]}
+                            for o in self.options],
+                "nearest": {"below": self.nearest[0], "above": self.nearest[1]}}
+
+
+def _computation(layer: LayerPlan) -> tuple:
+    """What a planned layer computes, whatever its arguments' spelling: each step's kind, window,
+    stride, dilation and resolved (begin, end) padding (``same`` resolves to numbers)."""
+    out = []
+    x = layer.input_shapes[0]
+    for step, shape in zip(layer.steps, (x, *layer.step_shapes)):
+        pads = step.explicit_padding(shape) if hasattr(step, "explicit_padding") else getattr(step, "crops", None)
+        kernel, dilation = getattr(step, "kernel", None), getattr(step, "dilation", None)
+        if kernel is not None and dilation is not None:  # a 1-wide window reads the same at any dilation
+            dilation = tuple(1 if k == 1 else d for k, d in zip(kernel, dilation))
+        out.append((step.kind, kernel, getattr(step, "stride", None), dilation, pads,
+                    getattr(step, "output_padding", None), getattr(step, "ceil_mode", None)))
+    return tuple(out)
 
 
 def axis_index(name: str, rank: int) -> int:
-    """``H`` -> 0 on a 2-D layer; on a 1-D layer any one name means its single axis."""
-    if rank == 1:
-        return 0
+    """``H`` -> 0 on a 2-D layer, ``L`` on a 1-D layer; an axis the layer does not have is a
+    usage error.
+
+    >>> axis_index("W", 2), axis_index("L", 1)
+    (1, 0)
+    """
     names = list(AXIS_NAMES.get(rank, ()))
+    if rank == 1:
+        if name.upper() != names[0]:
+            raise UsageError(f"a 1-D layer has the one axis {names[0]}, not {name!r}", fix=f"--output {names[0]}=SIZE")
+        return 0
     aliases = {"T": "D"}
     key = aliases.get(name.upper(), name.upper())
     if key not in names:
@@ -194,7 +228,8 @@ def parameter_options(model: Model, layer_name: str, axis_name: str, target: int
         padding_choices += [(None, p) for p in PADS]
     padding_choices += [(m, None) for m in family.modes]
     keys = list(grid)
-    options = []
+    options: list[tuple[Option, tuple]] = []
+    reached: set[int] = set()
     seen = set()
     for values in itertools.product(*grid.values(), padding_choices):
         combo = dict(zip(keys, values[:-1]))
@@ -237,13 +272,24 @@ def parameter_options(model: Model, layer_name: str, axis_name: str, target: int
         one = Model(framework=model.framework, inputs={f"in{i}": list(s) for i, s in enumerate(layer.input_shapes)},
                     layers=[{"op": spec.op, "inputs": [f"in{i}" for i in range(len(layer.input_shapes))], **args}])
         try:
-            out = one.plan().layers[0].output_shape
+            planned = one.plan().layers[0]
         except ConvcalcError:
             continue  # the framework refuses this combination
+        out = planned.output_shape
+        reached.add(out[ax])
         if out[ax] == target:
-            options.append(Option(shown, tuple(out)))
-    options.sort(key=lambda o: _simplicity(o, family, axis))
-    return LayerOptions(layer, axis, target, family.searched, options)
+            options.append((Option(shown, tuple(out), int(planned.params), int(planned.macs)), _computation(planned)))
+    options.sort(key=lambda o: _simplicity(o[0], family, axis))
+    merged: dict[tuple, Option] = {}  # the simplest spelling of each computation, the others under it
+    for option, computation in options:
+        if computation in merged:
+            first = merged[computation]
+            merged[computation] = dataclasses.replace(first, same_as=first.same_as + (option.args,))
+        else:
+            merged[computation] = option
+    below = max((r for r in reached if r < target), default=None)
+    above = min((r for r in reached if r > target), default=None)
+    return LayerOptions(layer, axis, target, family.searched, list(merged.values()), (below, above))
 
 
 def _simplicity(o: Option, f: Window, axis: int) -> tuple:

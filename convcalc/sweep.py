@@ -22,16 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from .algebra import compile_condition, compile_int
+from .algebra import compile_condition, compile_float, compile_int
 from .dims import MAX_INT, ascii_int, free_symbols, subs
 from .errors import UsageError, unknown_symbol_error
 from .figures import RATIO_KEYS
 from .model import Model
 from .plan import Plan
 
-# Each point holds four totals and two flags (48 bytes) plus the temporaries of evaluating the
-# closed forms: 2,000,000 points stay within a few hundred MiB.
-MAX_POINTS = 2_000_000
+# The points are capped by memory and time: the totals and their rendering hold about 1 KiB per
+# point, so 1,000,000 points take about 1 GiB and 6 s as CSV (measured on this machine).
+MAX_POINTS = 1_000_000
 CHUNK = 250_000  # points evaluated at a time (the progress bar's step)
 INT64_SAFE = 2**62  # beyond this a product of the closed form may wrap: exact Python integers instead
 
@@ -81,14 +81,23 @@ def shown(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
+def _wrapped(values: np.ndarray, approx: np.ndarray) -> bool:
+    """Whether int64 ``values`` disagree with their float64 ``approx``: beyond 2**62, or off by
+    more than the float's own rounding (a wrap-around is off by about 2**64)."""
+    if values.dtype == object:
+        return False
+    big = np.abs(approx) >= INT64_SAFE
+    return bool(big.any() or not np.allclose(values.astype(np.float64), approx, rtol=1e-9, atol=1.0))
+
+
 def sweep(model: Model, names: Sequence[str], values: range, sets: Mapping[str, int] | None = None,
           progress: Callable[[int, int, str], None] | None = None) -> SweepResult:
     """Every total of ``model`` at each value of ``values`` for the symbols ``names`` (swept
     together), from one symbolic plan; ``sets`` fixes other symbols.
 
-    Totals are exact: int64 where the closed form stays below 2**62 at both ends of the range
-    (the totals of a network do not decrease with its input size), Python integers beyond (a
-    512-channel convolution at H = 10**7). ``progress(done, total, "")`` is called per chunk."""
+    Totals are exact: int64 where every value stays below 2**62 (each chunk is checked against a
+    float64 evaluation that cannot wrap), Python integers beyond (a 512-channel convolution at
+    H = 10**7, or a total that peaks inside the range). ``progress(done, total, "")`` is called per chunk."""
     sets = dict(sets or {})
     known = model.symbol_names()
     for n in names:
@@ -106,7 +115,9 @@ def sweep(model: Model, names: Sequence[str], values: range, sets: Mapping[str, 
     ends = {n: int(xs[-1]) for n in names}
     wide = {key for key in RATIO_KEYS if abs(subs(getattr(plan.totals, key), ends)) >= INT64_SAFE or abs(
         subs(getattr(plan.totals, key), {n: int(xs[0]) for n in names})) >= INT64_SAFE}
-    fns = {key: compile_int(getattr(plan.totals, key), exact_objects=key in wide) for key in RATIO_KEYS}
+    exprs = {key: getattr(plan.totals, key) for key in RATIO_KEYS}
+    fns = {key: compile_int(exprs[key], exact_objects=key in wide) for key in RATIO_KEYS}
+    approx = {key: compile_float(exprs[key]) for key in RATIO_KEYS if key not in wide}
     conditions = [(c.kind, compile_condition(c.lhs, c.op, c.rhs)) for c in plan.constraints]
     totals = {key: np.empty(xs.shape, dtype=object if key in wide else np.int64) for key in RATIO_KEYS}
     valid = np.ones(xs.shape, dtype=bool)
@@ -115,7 +126,16 @@ def sweep(model: Model, names: Sequence[str], values: range, sets: Mapping[str, 
         part = xs[lo:lo + CHUNK]
         env = {n: part for n in names}
         for key, fn in fns.items():
-            totals[key][lo:lo + CHUNK] = np.broadcast_to(np.asarray(fn(**env)), part.shape)
+            got = np.broadcast_to(np.asarray(fn(**env)), part.shape)
+            if key in approx and _wrapped(got, np.broadcast_to(approx[key](**env), part.shape)):
+                # int64 wrapped somewhere inside the range (a total need not grow with the size):
+                # this figure is computed in exact Python integers from here on.
+                wide.add(key)
+                del approx[key]
+                fns[key] = fn = compile_int(exprs[key], exact_objects=True)
+                totals[key] = totals[key].astype(object)
+                got = np.broadcast_to(np.asarray(fn(**env)), part.shape)
+            totals[key][lo:lo + CHUNK] = got
         for kind, condition in conditions:
             holds = np.broadcast_to(condition(**env), part.shape)
             if kind == "exact":

@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("formulas", "figures"),
     ("ir",),
     ("frontends",),
-    ("graph", "plan"),
+    ("graph", "plan", "blocks"),
     ("model",),
     ("compare", "solve", "sweep", "check"),
     ("loader", "importers", "report", "cli", "__init__", "__main__"),

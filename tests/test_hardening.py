@@ -521,3 +521,140 @@ def test_an_input_in_the_other_layout_gets_a_hint(runner, write_model):
     assert json.loads(runner.invoke(cli, ["plan", write_model(text), "--format", "json"]).stdout)["hints"]
     ordinary = text.replace("[1, 3, 224, 224]", "[1, 224, 224, 3]")
     assert "hint:" not in runner.invoke(cli, ["plan", write_model(ordinary)]).stdout
+
+
+# --------------------------------------------------------------------------- the second fresh corpus (394 inputs)
+# Classes it still found open after the first round; each test names its class.
+
+
+@pytest.mark.parametrize("number", ["0x" + "f" * 5000, "0b" + "1" * 70], ids=["hex", "binary"])
+def test_1_integers_in_any_base_are_bounded_at_read_time(runner, write_model, number):
+    result = runner.invoke(cli, ["plan", write_model(f"framework: pytorch\ninput: [1, {number}, 8]\nlayers:\n"
+                                                     "  - {op: ReLU}\n")])
+    _one_error(result, 1)
+    assert "model.yaml:2: an integer of" in result.stderr and "sizes are at most 2**48" in result.stderr
+
+
+def test_5_a_sweep_whose_total_peaks_inside_the_range_stays_exact():
+    """4096 x 4096 x H x (2e6 - H) MACs is small at both ends and 1.7e19 in the middle (past int64)."""
+    from convcalc.sweep import sweep
+
+    model = convcalc.Model(framework="pytorch", input=[1, 4096, "H*(2000000-H)", 1]).add(
+        "Conv2d", out_channels=4096, kernel_size=1, bias=False)
+    result = sweep(model, ["H"], range(1, 2_000_000, 250_000))
+    for h, macs in zip(result.values.tolist(), result.totals["macs"].tolist()):
+        assert macs == 4096 * 4096 * h * (2_000_000 - h) > 0
+
+
+def test_5_sweep_csv_quotes_symbols_swept_together_and_caps_points(runner, write_model):
+    path = write_model("framework: pytorch\ninput: [1, 3, H, W]\nlayers:\n  - {op: Conv2d, out_channels: 4, "
+                       "kernel_size: 3}\n")
+    out = runner.invoke(cli, ["plan", path, "--sweep", "H,W=10:13", "--format", "csv"]).stdout
+    import csv
+    import io
+
+    rows = [r for r in csv.reader(io.StringIO(out)) if r and not r[0].startswith("#")]
+    assert rows[0][0] == "H,W" and {len(r) for r in rows} == {len(rows[0])}  # rectangular
+    result = runner.invoke(cli, ["plan", path, "--sweep", "H,W=1:1000002"])
+    _one_error(result, 2)
+    assert "more than 1,000,000" in result.stderr
+
+
+def test_5_a_size_divided_by_an_expression_is_a_model_error_not_a_bug(runner, write_model):
+    path = write_model("framework: pytorch\ninput: [1, 3, '(H**4 + 1)//(H**3 + 1)']\nlayers:\n  - {op: ReLU}\n")
+    result = runner.invoke(cli, ["plan", path, "--sweep", "H=10:14"])
+    _one_error(result, 1)
+    assert "cannot evaluate" in result.stderr
+
+
+@pytest.mark.parametrize("layer", [
+    "{op: Conv2d, out_channels: 1, kernel_size: 3, dilation: 50000, padding: 50000}",
+    "{op: MaxPool2d, kernel_size: 60001, stride: 60001, padding: 30000}",
+    "{op: ConvTranspose2d, out_channels: 1, kernel_size: 3, dilation: 20000, padding: 20000}",
+])
+def test_7_the_memory_budget_counts_padded_copies(runner, write_model, layer):
+    result = runner.invoke(cli, ["check", write_model(f"framework: pytorch\ninput: [1, 1, 4, 4]\nlayers:\n  - {layer}\n")])
+    _one_error(result, 2)
+    assert "of arrays at once, over the budget of 8.0 GiB" in result.stderr
+
+
+def test_7_running_out_of_memory_anyway_is_a_clean_error(runner, monkeypatch):
+    from convcalc import reference
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(reference, "run", exhausted)
+    result = runner.invoke(cli, ["check", str(EXAMPLES / "resnet50.yaml"), "--set", "H=32", "--set", "W=32"])
+    _one_error(result, 2)
+    assert "ran out of memory at layer 'conv1'" in result.stderr
+
+
+# (ids: the test's id reaches the subprocess's environment, where 120,000 characters are too many)
+@pytest.mark.parametrize("text", ["[" * 60000 + "]" * 60000, "{a: " * 30000 + "1" + "}" * 30000, "- " * 60000 + "1"],
+                         ids=["flow-lists", "flow-maps", "block-dashes"])
+def test_9_deep_nesting_is_refused_before_the_c_parser_sees_it(runner, write_model, text):
+    result = subprocess.run([sys.executable, "-m", "convcalc", "plan", write_model(text)], capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 1, (result.returncode, result.stderr[-500:])  # -11 was a segfault
+    assert "levels deep, more than the 1,000 a model file may" in result.stderr
+
+
+def test_11_a_fifo_nobody_reads_is_an_error_not_a_hang(write_model, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = subprocess.run([sys.executable, "-m", "convcalc", "plan", write_model(RELU), "-o", str(fifo)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "nothing reads from that FIFO" in result.stderr
+
+
+def test_11_every_command_reports_a_full_disk(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "convcalc", "ops", "pytorch"], stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=30)
+    assert result.returncode == 2 and result.stderr.startswith("error: cannot write to standard output")
+
+
+def test_14_three_models_of_one_name_keep_three_columns(runner, write_model, tmp_path):
+    import json
+
+    path = write_model("name: net\nframework: pytorch\ninput: [1, 3, 8, 8]\nlayers:\n  - {op: ReLU}\n")
+    data = json.loads(runner.invoke(cli, ["compare", path, path, path, "--format", "json"]).stdout)
+    assert list(data["variants"]) == ["net", "model.yaml:net", "model.yaml:net#2"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["check", "--seed", "１"], "not an integer from 0"),
+    (["solve", "--count", "-1"], "not an integer from 1 to 1,000"),
+    (["check", "--max-macs", "0.5"], "not a positive count"),
+    (["plan", "--set", "H=3", "--set", "H=4"], "--set gives H twice (3 and 4)"),
+    (["plan", "-o", "out.txt/"], "a path ending in / names a folder"),
+])
+def test_6_command_line_values_more(runner, write_model, args, message):
+    path = write_model("framework: pytorch\ninput: [1, 3, H, 8]\nsymbols: {H: 8}\nlayers:\n  - {op: ReLU}\n")
+    result = runner.invoke(cli, [args[0], path, *args[1:]])
+    _one_error(result, 2)
+    assert message in result.stderr
+
+
+def test_9_long_argument_lists_and_tensors_of_many_axes_are_refused(runner, write_model):
+    many = ", ".join(["1"] * 70_000)
+    result = runner.invoke(cli, ["plan", write_model(f"framework: pytorch\ninput: [1, 1]\nlayers:\n  - {{op: reshape, "
+                                                     f"shape: [{many}]}}\n")])
+    _one_error(result, 1)
+    assert "shape lists 70,000 values, more than the 65,536 an argument may" in result.stderr
+    axes = ", ".join(["1"] * 70)
+    result = runner.invoke(cli, ["plan", write_model(f"framework: pytorch\ninput: [1, 1]\nlayers:\n  - {{op: reshape, "
+                                                     f"shape: [{axes}]}}\n")])
+    _one_error(result, 1)
+    assert "the output has 70 axes, more than the 64" in result.stderr
+
+
+def test_9_a_huge_graph_gets_a_sentence_instead_of_a_drawing():
+    from convcalc.report.html import MAX_DIAGRAM_NODES, diagram
+
+    model = convcalc.Model(framework="pytorch", input=[1, 3, 4, 4], layers=[{"op": "ReLU"}] * (MAX_DIAGRAM_NODES + 1))
+    text = diagram(model.plan())
+    assert "<svg" not in text and f"{MAX_DIAGRAM_NODES + 1:,} layers" in text

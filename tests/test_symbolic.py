@@ -282,9 +282,11 @@ def test_parameter_options_match_the_formula_exhaustively():
     formula gives 100 and PyTorch's output_padding rule allows them."""
     model = convcalc.Model(framework="pytorch", input=[1, 8, 50]).add(
         "ConvTranspose1d", name="up", out_channels=4, kernel_size=3)
-    opts = parameter_options(model, "up", "H", 100)
-    got = {(o.args["kernel_size"][0], o.args["stride"][0], o.args["padding"][0], o.args["dilation"][0],
-            o.args["output_padding"][0]) for o in opts.options}
+    opts = parameter_options(model, "up", "L", 100)
+    spellings = [a for o in opts.options for a in (o.args, *o.same_as)]  # each computation once, its twins under it
+    got = {(a["kernel_size"][0], a["stride"][0], a["padding"][0], a["dilation"][0], a["output_padding"][0])
+           for a in spellings}
+    assert len(spellings) == len(got)  # no combination is listed twice
     want = {(k, s, p, d, a) for k in range(1, 8) for s in range(1, 5) for p in range(0, 4) for d in range(1, 4)
             for a in range(0, 4) if (a < s or a < d) and (50 - 1) * s - 2 * p + d * (k - 1) + a + 1 == 100}
     assert got == want and (2, 2, 0, 1, 0) in got and (4, 2, 1, 1, 0) in got
@@ -321,7 +323,8 @@ def test_sweep_cli_formats(runner, tmp_path):
     assert d["valid"][:2] == [False, True] and d["exact"][1] is True
     assert set(d["totals"]) == {"params", "macs", "flops", "activation_bytes"}
     csv = runner.invoke(cli, ["plan", path, "--sweep", "H,W=188:190", "--format", "csv"]).stdout
-    assert csv.splitlines()[1].startswith("188,31030658,")
+    rows = [line for line in csv.splitlines() if not line.startswith("#")]  # the conventions: a header comment
+    assert rows[0].startswith('"H,W",params') and rows[1].startswith("188,31030658,")
     png = tmp_path / "cost.png"
     result = runner.invoke(cli, ["plan", path, "--sweep", "H,W=188:400:16", "--plot", str(png)])
     assert result.exit_code == 0 and png.read_bytes()[:4] == b"\x89PNG"
@@ -340,3 +343,38 @@ def test_crop_to_in_every_framework():
         from convcalc.check import check_plan
 
         assert check_plan(plan).ok
+
+
+# --------------------------------------------------------------------------- solve --layer (issue 11)
+
+
+def test_solve_layer_names_its_columns_merges_equal_computations_and_counts_each(runner, write_model):
+    import json
+
+    path = write_model("framework: pytorch\ninput: [1, 4, 50]\nlayers:\n  - {op: Conv1d, name: c, out_channels: 8, "
+                       "kernel_size: 3}\n")
+    result = runner.invoke(cli, ["solve", path, "--layer", "c", "--output", "L=50"])
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[2].split()
+    assert header[:4] == ["kernel_size", "stride", "padding", "dilation"] and header.count("padding") == 1
+    data = json.loads(runner.invoke(cli, ["solve", path, "--layer", "c", "--output", "L=50", "--format",
+                                          "json"]).stdout)
+    k3 = next(o for o in data["options"] if o["kernel_size"] == [3] and o["stride"] == [1] and o["dilation"] == [1])
+    assert k3["padding"] == [1] and {"kernel_size": [3], "stride": [1], "padding": "same", "dilation": [1],
+                                     } in k3["same_as"]  # padding: same is padding 1 here: one row
+    for o in data["options"]:  # each option's figures are its own plan's
+        one = convcalc.Model(framework="pytorch", input=[1, 4, 50]).add(
+            "Conv1d", out_channels=8, kernel_size=o["kernel_size"], stride=o["stride"], padding=o["padding"],
+            dilation=o["dilation"]).plan()
+        assert (one.totals.params, one.totals.macs, list(one.layers[0].output_shape)) == (
+            o["params"], o["macs"], o["output_shape"])
+
+
+def test_solve_layer_with_no_answer_exits_1_with_the_nearest_sizes(runner, write_model):
+    path = write_model("framework: pytorch\ninput: [1, 4, 50]\nlayers:\n  - {op: Conv1d, name: c, out_channels: 8, "
+                       "kernel_size: 3}\n")
+    result = runner.invoke(cli, ["solve", path, "--layer", "c", "--output", "L=1000"])
+    assert result.exit_code == 1 and "the nearest sizes these reach: 56" in result.stdout
+    assert result.stderr.startswith("error: no argument combination of 'c' gives 1000")
+    wrong_axis = runner.invoke(cli, ["solve", path, "--layer", "c", "--output", "H=25"])
+    assert wrong_axis.exit_code == 2 and "a 1-D layer has the one axis L, not 'H'" in wrong_axis.stderr

@@ -85,8 +85,9 @@ class Window:
     def searched(self) -> list[str]:
         """The argument names solve varies, in the order its table shows them."""
         keys = [self.kernel, self.stride]
-        keys += [k for k in (self.padding, self.mode_key) if k and k not in keys]
-        keys += [k for k in (self.dilation, self.extra, self.ceil) if k]
+        for k in (self.padding, self.mode_key, self.dilation, self.extra, self.ceil):
+            if k and k not in keys:  # PyTorch's padding is both the size and the mode: one column
+                keys.append(k)
         return keys
 
 

@@ -21,7 +21,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def load_any(path: str, *, partial: bool = False) -> Any:
-    """A model file of any kind convcalc reads: YAML model files (design.md §2), ``.onnx``, and
+    """A model file of any kind convcalc reads: YAML model files (docs/model-file.md), ``.onnx``, and
     Keras files (``.keras``, ``model.to_json()`` text, ``.h5``), told apart by suffix and content.
     ``partial`` keeps an imported node convcalc cannot model as an opaque layer."""
     from ..loader import regular_file_size

@@ -13,6 +13,8 @@ never imports it. Importing it registers :func:`render_plan` as the renderer beh
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
@@ -114,22 +116,30 @@ def render_solution(sol: Any) -> str:
 
 
 def render_options(opts: Any, framework: str) -> str:
-    """`convcalc solve MODEL --layer NAME --output H=100`: the argument combinations that work."""
+    """`convcalc solve MODEL --layer NAME --output H=100`: the argument combinations that work,
+    each distinct computation once (its other spellings beside it), with its params and MACs."""
     ly = opts.layer
-    head = (f"layer '{ly.name}' ({ly.op}), input {fmt_shape(ly.input_shapes[0])}: {len(opts.options)} argument "
-            f"combinations give {opts.target} on spatial axis {opts.axis} under {framework} rules, simplest first")
+    head = (f"layer '{ly.name}' ({ly.op}), input {fmt_shape(ly.input_shapes[0])}: {len(opts.options)} distinct "
+            f"computations give {opts.target} on spatial axis {opts.axis} under {framework} rules, simplest first")
+    ranges = "kernel 1-7, stride 1-4, padding 0-3, dilation 1-3, output_padding 0-3"
     if not opts.options:
-        return head + "\n(none in kernel 1-7, stride 1-4, padding 0-3, dilation 1-3, output_padding 0-3)\n"
+        below, above = opts.nearest
+        near = " and ".join(str(v) for v in (below, above) if v is not None) or "none"
+        return head + f"\n(none in {ranges}; the nearest sizes these reach: {near})\n"
 
     def cell(v: Any) -> str:
         if isinstance(v, (list, tuple)):
             v = v[opts.axis] if len(v) > opts.axis and framework != "onnx" else v
         return "-" if v is None else str(v)
 
-    rows = [[cell(o.args.get(k)) for k in opts.searched] + [fmt_shape(o.output)] for o in opts.options]
-    table = table_text(Table(opts.searched + ["output"], rows, None), "text")
-    note = ("values are for that axis; the other axes keep the layer's own arguments. Ranges searched: kernel 1-7, "
-            "stride 1-4, padding 0-3, dilation 1-3, output_padding 0-3.")
+    rows = [[cell(o.args.get(k)) for k in opts.searched] + [fmt_shape(o.output), human_count(o.params),
+            human_count(o.macs), "; ".join(", ".join(f"{k}={cell(a.get(k))}" for k in opts.searched
+                                                      if a.get(k) != o.args.get(k)) for a in o.same_as)]
+            for o in opts.options]
+    table = table_text(Table(opts.searched + ["output", "params", "MACs", "the same computation as"], rows, None),
+                       "text")
+    note = (f"values are for that axis; the other axes keep the layer's own arguments. Ranges searched: {ranges}. "
+            + MACS)
     return f"{head}\n\n{table}\n\n{note}\n"
 
 
@@ -142,10 +152,12 @@ def render_sweep(result: Any, fmt: str) -> str:
         keys = table.header[1:-2]
         columns = [result.values.tolist(), *(result.totals[k].tolist() for k in keys), result.valid.tolist(),
                    result.exact.tolist()]
-        lines = [",".join(table.header)]
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="").writerow(table.header)  # "H,W" (swept together) is one quoted column
+        lines = [buf.getvalue()]
         lines += [",".join(str(int(v)) if not isinstance(v, bool) else str(v).lower() for v in row)
                   for row in zip(*columns)]
-        lines.append("# " + MACS + " activation_bytes: every layer output, batch included.")
+        lines.insert(0, "# " + MACS + " activation_bytes: every layer output, batch included.")  # a header comment
         return "\n".join(lines) + "\n"
     if fmt == "html":
         return sweep_report(result, table_text(table, "html"), SWEEP_NOTE)

@@ -27,6 +27,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def terminal(text: str) -> str:
     """Control characters (but newline and tab) as visible ``\\xNN``."""
+    if text.isprintable():  # the common case, decided in C: no control character at all
+        return text
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 

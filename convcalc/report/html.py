@@ -80,9 +80,10 @@ def _num(text: str) -> str:
     return f'<td class="n">{esc(text)}</td>'
 
 
-def table_html(plan: Plan, view: View) -> str:
-    """The layer table with a row per block (click to fold) above its layers, sticky header."""
-    doc = plan_document(plan, "html", _page_view(view))
+def table_html(plan: Plan, view: View, doc: Any = None) -> str:
+    """The layer table with a row per block (click to fold) above its layers, sticky header
+    (``doc``: the plan's document, when the caller has it already)."""
+    doc = doc or plan_document(plan, "html", _page_view(view))
     table = doc.tables[0]
     align = table.align
     head = "".join(f'<th class="{"n" if a == "right" else ""}">{esc(h)}</th>' for h, a in zip(table.header, align))
@@ -144,8 +145,15 @@ def _elements(shape: tuple) -> float:
     return n
 
 
+MAX_DIAGRAM_NODES = 2_000  # beyond this a drawing is unreadable and the page slow to open
+
+
 def diagram(plan: Plan) -> str:
-    """The shape-flow diagram: one node per model input and per layer, one edge per tensor read."""
+    """The shape-flow diagram: one node per model input and per layer, one edge per tensor read
+    (for graphs of at most :data:`MAX_DIAGRAM_NODES` nodes; a larger one gets a sentence)."""
+    if len(plan.layers) + len(plan.inputs) > MAX_DIAGRAM_NODES:
+        return (f"<p>The graph has {len(plan.layers):,} layers, more than the {MAX_DIAGRAM_NODES:,} this page draws; "
+                "the table above has every one.</p>")
     nodes: list[tuple[str, str, str, bool]] = [(n, "input", fmt_shape(s), True) for n, s in plan.inputs.items()]
     nodes += [(ly.name, ly.op, " + ".join(fmt_shape(s) for s in ly.outputs), False) for ly in plan.layers]
     rank: dict[str, int] = {n: 0 for n in plan.inputs}
@@ -233,7 +241,7 @@ def page(title: str, body: str) -> str:
 def plan_section(plan: Plan, view: View, heading: str = "h1") -> str:
     doc = plan_document(plan, "html", _page_view(view))
     notes = "".join(f"<li>{esc(n)}</li>" for n in doc.notes)
-    return (f"<{heading}>{esc(doc.title)}</{heading}>\n{table_html(plan, view)}\n"
+    return (f"<{heading}>{esc(doc.title)}</{heading}>\n{table_html(plan, view, doc)}\n"
             f'<ul class="notes">{notes}</ul>\n<h2>Shape flow</h2>\n'
             f"<p>One box per layer, top to bottom in the order the graph runs; edge width grows with the "
             f"tensor's size; the outlined box has the largest output.</p>\n"

@@ -18,7 +18,7 @@ def plot_sweep(result: Any, path: str) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise UsageError("--plot needs matplotlib", fix="pip install 'convcalc[plot]'") from None
+        raise UsageError("--plot needs matplotlib", fix="pip install matplotlib (from a checkout: pip install '.[plot]')") from None
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
     x = result.values
     ok = result.valid

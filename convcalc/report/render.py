@@ -68,7 +68,9 @@ def render(doc: Document, fmt: str, width: int | None = None) -> str:
     title = note(doc.title, fmt) if doc.title else None
     if fmt == "csv":
         notes = doc.notes if doc.csv_notes is None else doc.csv_notes
-        return table_csv(first) + "".join(f"# {note(n, fmt)}\n" for n in notes) + "".join(
+        # The notes (conventions, constraints) are a header comment: every row below is a row
+        # of the table, all of one width (pandas: read_csv(path, comment="#")).
+        return "".join(f"# {note(n, fmt)}\n" for n in notes) + table_csv(first) + "".join(
             "\n" + table_csv(t) for t in rest)
     if fmt not in TABLE_STYLES:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..dims import fmt_dim, fmt_shape, is_concrete
+from ..dims import dsum, fmt_dim, fmt_shape, is_concrete
 from ..figures import FIGURE, FIGURES, Figure
 from .conventions import CONSTRAINT_TITLES, MACS, PARAM_CONVENTION, constraint_lines, conventions
 from .units import count, exact, human_bytes, human_count, ratio_text
@@ -163,11 +163,9 @@ class Row:
         return self.layers[-1]
 
     def figure(self, key: str) -> Any:
-        from ..dims import norm
-
         if len(self.layers) == 1:
             return getattr(self.first, key)
-        return norm(sum(getattr(ly, key) for ly in self.layers))
+        return dsum(getattr(ly, key) for ly in self.layers)
 
     def unknown(self, key: str) -> bool:
         return any(key in ly.unknown for ly in self.layers)
@@ -186,16 +184,17 @@ def block_of(name: str, depth: int) -> str | None:
 def plan_rows(plan: Plan, depth: int | None) -> list[Row]:
     """The layers as table rows; with ``depth``, each run of consecutive layers in one block at
     that depth becomes one row (torchinfo's ``depth=``), its figures the sums of its layers."""
-    rows: list[Row] = []
+    runs: list[tuple[str, bool, list[Any]]] = []  # (name, is a block, layers): lists, so runs grow in O(1)
     for ly in plan.layers:
         block = block_of(ly.name, depth) if depth is not None else None
-        if block is not None and rows and rows[-1].name == block and rows[-1].op.startswith("block"):
-            rows[-1] = Row(block, f"block ({len(rows[-1].layers) + 1} layers)", rows[-1].layers + (ly,))
+        if block is not None and runs and runs[-1][0] == block and runs[-1][1]:
+            runs[-1][2].append(ly)
         elif block is not None:
-            rows.append(Row(block, "block (1 layer)", (ly,)))
+            runs.append((block, True, [ly]))
         else:
-            rows.append(Row(ly.name, ly.op, (ly,)))
-    return rows
+            runs.append((ly.name, False, [ly]))
+    return [Row(name, f"block ({len(lys)} layer{'s' if len(lys) != 1 else ''})" if is_block else lys[0].op, tuple(lys))
+            for name, is_block, lys in runs]
 
 
 def _step_argument(ly: Any, key: str) -> str:
@@ -393,16 +392,16 @@ def compare_layers_table(comparison: Comparison, exact_numbers: bool) -> Table:
     """Per layer, side by side: output shape and MACs of each variant (matched by layer name)."""
     names = list(comparison.plans)  # a variant that failed has no layers to line up
     macs = FIGURE["macs"]
-    order: list[str] = []
+    order: dict[str, None] = {}  # layer names in first appearance order (a dict: linear, not quadratic)
     for plan in comparison.plans.values():
         for ly in plan.layers:
-            if ly.name not in order:
-                order.append(ly.name)
+            order.setdefault(ly.name, None)
+    by_name = {n: {ly.name: ly for ly in comparison.plans[n].layers} for n in names}
     rows = []
     for lname in order:
         row = [lname]
         for n in names:
-            ly = next((x for x in comparison.plans[n].layers if x.name == lname), None)
+            ly = by_name[n].get(lname)
             row += ["", ""] if ly is None else [f"{ly.op} {fmt_shape(ly.output_shape)}", cell(macs, ly.macs,
                                                                                               exact_numbers)]
         rows.append(row)

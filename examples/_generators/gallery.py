@@ -283,7 +283,7 @@ PAGES = [
 
 
 def render(page: Page) -> str:
-    parts = [f"# {page.title}", "", f"**Question.** {page.question} (from `shared/seed/questions.txt`)", "",
+    parts = [f"# {page.title}", "", f"**Question.** {page.question} (a question users asked)", "",
              f"**Answer.** {page.answer()}", "", f"Model file: [`{page.name}.yaml`]({page.name}.yaml).", ""]
     for command in page.commands:
         code, out = run(command)
@@ -301,7 +301,7 @@ def render(page: Page) -> str:
 
 def index() -> str:
     lines = ["# Gallery: the seed questions, answered", "",
-             "Each page answers one question from `shared/seed/questions.txt` with convcalc's numbers, the model "
+             "Each page answers one question users asked with convcalc's numbers, the model "
              "file behind them, and, where the answer says two computations are the same, a proof on real arrays.",
              "", "| question | page | model |", "|---|---|---|"]
     for page in PAGES:
