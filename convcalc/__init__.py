@@ -50,21 +50,38 @@ def __getattr__(name: str) -> Any:
 
 def load(path: str) -> Model | Variants:
     """Load a model: a YAML model file (a :class:`Model`, or :class:`Variants` when it has
-    ``variants``) or an ``.onnx`` file, chosen by suffix and content."""
+    ``variants``), an ``.onnx`` file or a Keras file, chosen by suffix and content.
+
+        >>> import convcalc
+        >>> convcalc.load("examples/resnet50.yaml").plan().totals.macs
+        4089184256
+        >>> sorted(convcalc.load("examples/conv3d_vs_conv2d.yaml"))
+        ['conv2d_time_as_channels', 'conv3d']
+    """
     return _planner("importers").load_any(path)
 
 
 def from_onnx(source: Any, *, name: str | None = None, partial: bool = False) -> Model:
     """A :class:`Model` (framework ``onnx``) from an ``.onnx`` file or a loaded ``onnx.ModelProto``
     (needs the ``onnx`` extra: ``pip install '.[onnx]'``); ``dim_param`` sizes become symbols.
-    ``partial``: keep nodes convcalc cannot model as opaque layers (MACs unknown, totals lower bounds)."""
+    ``partial``: keep nodes convcalc cannot model as opaque layers (MACs unknown, totals lower bounds).
+
+        >>> import convcalc
+        >>> convcalc.from_onnx("examples/resnet50.onnx").plan(H=224, W=224).totals.macs  # its H, W are symbols
+        4089184256
+    """
     return _planner("importers.onnx_file").from_onnx(source, name=name, partial=partial)
 
 
 def from_keras(source: Any, *, name: str | None = None, partial: bool = False) -> Model:
     """A :class:`Model` (framework ``keras`` or ``tf.keras``, from the file's own version fields)
     from a ``.keras`` file, ``model.to_json()`` text or file, an ``.h5`` file, a config dict, or a
-    live Keras model; only the architecture is read, never weights or code."""
+    live Keras model; only the architecture is read, never weights or code.
+
+        >>> import convcalc
+        >>> convcalc.from_keras("examples/mobilenet_v2.keras").plan().totals.params
+        3538984
+    """
     return _planner("importers.keras_file").from_keras(source, name=name, partial=partial)
 
 
@@ -76,7 +93,13 @@ def from_torch(module: Any, input_shape: Any, *, name: str | None = None, partia
 
 
 def loads(text: str, file: str | None = None) -> Model | Variants:
-    """Load a model from YAML text."""
+    r"""Load a model from YAML text (``file`` names it in errors).
+
+        >>> import convcalc
+        >>> convcalc.loads("framework: pytorch\ninput: [1, 3, 32, 32]\nlayers:\n  - {op: MaxPool2d, kernel_size: 2}\n"
+        ...                ).plan().layers[0].output_shape
+        (1, 3, 16, 16)
+    """
     return _planner("loader").loads(text, file)
 
 

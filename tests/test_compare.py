@@ -171,3 +171,26 @@ def test_when_every_variant_fails_the_first_error_is_the_answer(runner, write_mo
     result = runner.invoke(cli, ["compare", write_model(text)])
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("error: ") and "variant 'a'" in result.stderr
+
+
+def test_layers_line_up_by_name_else_by_position_and_mixed_frameworks_say_whose_count(runner, write_model, tmp_path):
+    a = tmp_path / "a.yaml"
+    a.write_text("name: k\nframework: keras\ninput: [1, 8, 8, 3]\nlayers:\n  - {op: Conv2D, filters: 4, kernel_size: 3}\n"
+                 "  - {op: BatchNormalization, name: bn}\n")
+    b = tmp_path / "b.yaml"
+    b.write_text("name: t\nframework: pytorch\ninput: [1, 3, 8, 8]\nlayers:\n  - {op: Conv2d, out_channels: 4, "
+                 "kernel_size: 3}\n  - {op: BatchNorm2d, name: bn}\n")
+    result = runner.invoke(cli, ["compare", str(a), str(b), "--layers"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "k (baseline) [keras]" in lines[0] and "t [pytorch]" in lines[0]
+    # params: Keras counts BatchNorm's moving statistics (16 + 8 + 8), PyTorch does not (8)
+    assert "params follow Keras count_params()" in result.stdout and "params follow PyTorch" in result.stdout
+    rows = {line.split()[0]: line for line in lines if line.startswith(("conv2d_1", "bn"))}
+    assert "conv2d_1" in rows and "Conv2D (1, 6, 6, 4)" in rows["conv2d_1"] and "Conv2d (1, 4, 6, 6)" in rows["conv2d_1"]
+    assert "BatchNormalization" in rows["bn"] and "BatchNorm2d" in rows["bn"]
+    third = tmp_path / "c.yaml"
+    third.write_text("name: c\nframework: keras\ninput: [1, 8, 8, 3]\nlayers:\n  - {op: Conv2D, name: first, filters: 4, "
+                     "kernel_size: 3}\n  - {op: BatchNormalization, name: bn}\n")
+    out = runner.invoke(cli, ["compare", str(a), str(third), "--layers"], env={"COLUMNS": "200"}).stdout
+    assert any(line.startswith("conv2d_1 / first ") for line in out.splitlines())  # by position, both names shown

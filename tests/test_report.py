@@ -163,3 +163,18 @@ def test_symbols_are_listed_in_the_files_order():
 def test_symbolic_memory_reads_in_binary_units():
     model = convcalc.Model(framework="pytorch", input=[1, 64, "T", "H", "W"]).add("ReLU")
     assert "0.25 KiB·H*T*W" in model.plan_symbolic().table("text")  # 64 channels x 4 bytes = 256 B per position
+
+
+def test_depth_in_json_adds_the_blocks_and_keeps_every_layer(runner):
+    import json
+
+    data = json.loads(runner.invoke(cli, ["plan", str(EXAMPLES / "resnet50.yaml"), "--depth", "1", "--format",
+                                          "json"]).stdout)
+    assert len(data["layers"]) == 175  # the contract's per-layer list stays whole
+    blocks = data["blocks"]
+    assert [b["name"] for b in blocks][4:8] == ["layer1", "layer2", "layer3", "layer4"]
+    for key in ("params", "macs", "flops", "activation_bytes"):
+        assert sum(b[key] for b in blocks) == data["totals"][key]
+    layer2 = next(b for b in blocks if b["name"] == "layer2")
+    assert layer2["macs"] == sum(ly["macs"] for ly in data["layers"] if ly["name"].startswith("layer2."))
+    assert layer2["output_shape"] == [1, 512, 28, 28] and len(layer2["layers"]) == 42

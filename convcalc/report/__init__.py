@@ -34,6 +34,7 @@ from .tables import (
     check_table,
     compare_document,
     plan_document,
+    plan_rows,
     sweep_table,
 )
 from .units import human_bytes, human_count, ratio_text
@@ -48,16 +49,34 @@ def render_plan(plan: Plan, fmt: str = "text", view: View | None = None, **layou
     >>> max(len(line) for line in render_plan(plan, "text", View(width=100)).splitlines()) <= 100
     True
     """
+    view = view or View(**layout)
     if fmt == "json":
-        return plan.to_json()
+        if view.depth is None:
+            return plan.to_json()
+        report = plan.to_dict()  # the contract, extended: the rows --depth shows, with their sums
+        report["blocks"] = blocks_json(plan, view.depth)
+        return json.dumps(report, indent=2)
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    view = view or View(**layout)
     measure = table_width if fmt == "text" else None
     return render(plan_document(plan, fmt, view, measure), fmt, width=view.width if fmt == "text" else None)
 
 
 RENDERERS["plan"] = render_plan
+
+
+def blocks_json(plan: Plan, depth: int) -> list[dict[str, Any]]:
+    """The rows of ``--depth``: each block (or layer left alone) with its layers' names and the
+    sums of their figures."""
+    from ..figures import FIGURES
+
+    def value(v: Any) -> Any:
+        return v if isinstance(v, int) else fmt_dim(v)
+
+    return [{"name": row.name, "layers": [ly.name for ly in row.layers],
+             "output_shape": [value(d) for d in row.last.output_shape],
+             **{f.key: None if row.unknown(f.key) else value(row.figure(f.key)) for f in FIGURES}}
+            for row in plan_rows(plan, depth)]
 
 
 def render_plans(plans: dict[str, Plan], fmt: str = "text", view: View | None = None) -> str:

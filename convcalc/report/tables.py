@@ -370,7 +370,13 @@ def compare_document(comparison: Comparison, fmt: str, layers: bool) -> Document
         if exact_numbers:
             row += [str(ratio_json(comparison.ratio(n, f.key))) if f.ratio else "" for n in planned if n != base]
         rows.append(row)
-    header = ["figure"] + [f"{n} (baseline)" if n == base else n for n in names]
+    mixed = len({p.framework for p in comparison.plans.values()}) > 1  # then each column says whose count it is
+
+    def label(n: str) -> str:
+        fw = f" [{comparison.plans[n].framework}]" if mixed and n in comparison.plans else ""
+        return (f"{n} (baseline)" if n == base else n) + fw
+
+    header = ["figure"] + [label(n) for n in names]
     if exact_numbers:
         header += [f"{n} / {base}" for n in planned if n != base]
     frameworks = sorted({p.framework for p in comparison.plans.values()})
@@ -389,22 +395,45 @@ def compare_document(comparison: Comparison, fmt: str, layers: bool) -> Document
 
 
 def compare_layers_table(comparison: Comparison, exact_numbers: bool) -> Table:
-    """Per layer, side by side: output shape and MACs of each variant (matched by layer name)."""
+    """Per layer, side by side: output shape and MACs of each variant. Layers line up by name;
+    a layer whose name another variant lacks lines up by position within its block (the same
+    dotted parent, the same rank among its siblings), so ``conv2d_1`` meets ``conv3d_1``."""
     names = list(comparison.plans)  # a variant that failed has no layers to line up
     macs = FIGURE["macs"]
-    order: dict[str, None] = {}  # layer names in first appearance order (a dict: linear, not quadratic)
-    for plan in comparison.plans.values():
+
+    def position(plan: Plan) -> dict[tuple[str, int], Any]:
+        seen: dict[str, int] = {}
+        out = {}
         for ly in plan.layers:
-            order.setdefault(ly.name, None)
+            parent = ly.name.rpartition(".")[0]
+            out[(parent, seen.get(parent, 0))] = ly
+            seen[parent] = seen.get(parent, 0) + 1
+        return out
+
     by_name = {n: {ly.name: ly for ly in comparison.plans[n].layers} for n in names}
+    by_place = {n: position(comparison.plans[n]) for n in names}
+    place_of = {n: {id(ly): key for key, ly in by_place[n].items()} for n in names}
+    used: dict[str, set[int]] = {n: set() for n in names}
     rows = []
-    for lname in order:
-        row = [lname]
-        for n in names:
-            ly = by_name[n].get(lname)
-            row += ["", ""] if ly is None else [f"{ly.op} {fmt_shape(ly.output_shape)}", cell(macs, ly.macs,
-                                                                                              exact_numbers)]
-        rows.append(row)
+    for source in names:  # every variant's layers not yet shown, in its order
+        for ly in comparison.plans[source].layers:
+            if id(ly) in used[source]:
+                continue
+            row, labels = [], [ly.name]
+            for n in names:
+                match = by_name[n].get(ly.name)
+                if match is None or id(match) in used[n]:
+                    match = by_place[n].get(place_of[source][id(ly)])
+                    if match is not None and (id(match) in used[n] or match.name in by_name[source]):
+                        match = None  # that one has its own name-twin elsewhere
+                if match is None:
+                    row += ["", ""]
+                    continue
+                used[n].add(id(match))
+                if match.name not in labels:
+                    labels.append(match.name)
+                row += [f"{match.op} {fmt_shape(match.output_shape)}", cell(macs, match.macs, exact_numbers)]
+            rows.append([" / ".join(labels)] + row)
     total = ["total"]
     for n in names:
         total += ["", cell(macs, comparison.plans[n].totals.macs, exact_numbers)]
