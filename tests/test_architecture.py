@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("frontends",),
     ("graph", "plan", "blocks"),
     ("model",),
-    ("compare", "solve", "sweep", "check"),
+    ("compare", "solve", "sweep", "check", "memory"),
     ("loader", "importers", "report", "cli", "__init__", "__main__"),
 ]
 # Third-party libraries that belong to one edge module each (style.md: the edges read files,

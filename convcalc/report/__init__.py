@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from ..dims import fmt_dim, fmt_shape
+from ..memory import inference_peak
 from ..plan import RENDERERS, Plan
 from .conventions import MACS, constraint_lines, conventions
 from .escape import note, terminal
@@ -51,10 +52,11 @@ def render_plan(plan: Plan, fmt: str = "text", view: View | None = None, **layou
     """
     view = view or View(**layout)
     if fmt == "json":
-        if view.depth is None:
-            return plan.to_json()
-        report = plan.to_dict()  # the contract, extended: the rows --depth shows, with their sums
-        report["blocks"] = blocks_json(plan, view.depth)
+        report = plan.to_dict()
+        if not plan.unknown:  # the contract, extended: the inference peak (convcalc.memory)
+            report["inference_peak"] = inference_peak(plan).to_dict()
+        if view.depth is not None:  # and the rows --depth shows, with their sums
+            report["blocks"] = blocks_json(plan, view.depth)
         return json.dumps(report, indent=2)
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")

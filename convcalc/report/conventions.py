@@ -28,7 +28,8 @@ PARAM_CONVENTION = {
 def activations(dtype_bytes: int, dtype: str) -> str:
     """What the activation memory figure counts."""
     return (f"activations = output elements x {dtype_bytes} bytes ({dtype}) per layer, batch included, "
-            "model inputs excluded.")
+            "model inputs excluded; the inference peak is the most bytes alive at once, the inputs included, each "
+            "tensor freed after its last reader, views and in-place layers allocating nothing.")
 
 
 def conventions(plan: Plan) -> list[str]:

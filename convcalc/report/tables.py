@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..dims import dsum, fmt_dim, fmt_shape, is_concrete
 from ..figures import FIGURE, FIGURES, Figure
+from ..memory import inference_peak
 from .conventions import CONSTRAINT_TITLES, MACS, PARAM_CONVENTION, constraint_lines, conventions
 from .units import count, exact, human_bytes, human_count, ratio_text
 
@@ -298,8 +299,12 @@ def summary_lines(plan: Plan, legend: Legend | None = None) -> list[str]:
         f" ({p}{count(t.trainable_params)} trainable, {p}{count(t.non_trainable_params)} non-trainable)"
     acts = cell(FIGURE["activation_bytes"], t.activation_bytes, False)
     acts = name(acts, is_concrete(t.activation_bytes))
+    peak = inference_peak(plan) if not plan.unknown else None
+    at = "" if peak is None else (
+        f"; inference peak {name(cell(FIGURE['activation_bytes'], peak.bytes, False), is_concrete(peak.bytes))}"
+        f" (at {peak.layer or 'the inputs'})")
     lines = [f"totals: {p}{params}{split}; {m}{exact_and_human(t.macs, 'MACs')}; FLOPs = 2 x MACs; "
-             f"activations {acts} (sum of layer outputs)"]
+             f"activations {acts} (sum of layer outputs){at}"]
     opaque = [ly for ly in plan.layers if ly.unknown]
     if opaque:
         ops = sorted({str(getattr(ly.steps[0], "source_op", "") or ly.op) for ly in opaque})
