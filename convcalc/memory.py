@@ -192,4 +192,132 @@ def _bytes(shape: tuple, plan: Plan) -> Dim:
     return prod(shape) * plan.dtype_bytes
 
 
-__all__ = ["Peak", "inference_peak", "in_place"]
+# --------------------------------------------------------------------------- saved for backward
+
+# What PyTorch's autograd keeps for the backward pass, per IR kind: the tensors each op's
+# derivative formula names (tools/autograd/derivatives.yaml), observed with
+# torch.autograd.graph.saved_tensors_hooks on a train-mode forward (tests/test_memory.py).
+# Parameters are not activations and are never counted; a storage saved by two ops counts once.
+#   conv, conv_transpose  convolution: self (the input; for the weight's gradient)
+#   dense                 addmm / mm: self (mat1, the input)
+#   norm (batch)          native_batch_norm: input, save_mean, save_invstd (C floats each)
+#   norm (layer)          native_layer_norm: input, mean, rstd (one float per normalised row)
+#   activation            relu, sigmoid, tanh, softmax: result; gelu, silu, leaky_relu, elu,
+#                         hardswish, relu6 (hardtanh), prelu: self (the input) — in place
+#                         (hardtanh_, ...), a clone of the input that autograd makes first
+#   pool max              max_pool{1,2,3}d_with_indices: self and indices (int64, output-shaped)
+#   pool avg              avg_pool2d: self
+#   adaptive_pool avg     to 1 x 1: a mean (nothing saved); else _adaptive_avg_pool2d: self
+#   adaptive_pool max     adaptive_max_pool2d: self and indices
+#   global_pool avg       mean: nothing
+#   elementwise add/sub   nothing; mul, div: both operands; x * a learned scale (ConvNeXt's
+#                         layer scale): x
+#   identity (Dropout p > 0 in training)  the mask: input-shaped, in the input's dtype on the
+#                         CPU (CUDA's fused kernel keeps a bool mask: 1 byte per element); and
+#                         in training its output is a new tensor, not a view (what reads it saves it);
+#                         torchvision's StochasticDepth keeps its (N, 1, 1, 1) noise (mode "row")
+#   views, concat, pad, resize (nearest)  nothing (their backward needs only sizes)
+SAVES_OUTPUT = frozenset({"relu", "sigmoid", "tanh", "softmax", "log_softmax"})
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The activation bytes autograd keeps for the backward pass, and per layer the bytes it
+    newly saves (a tensor another layer saved already is not counted again)."""
+
+    bytes: Dim
+    per_layer: tuple[tuple[str, Dim], ...]
+
+
+def saved_activations(plan: Plan) -> Saved:
+    """The activations a train-mode forward keeps for the backward pass, by PyTorch's rules
+    (the table above), each storage once.
+
+        >>> import convcalc
+        >>> m = convcalc.Model(framework="pytorch", input=[2, 3, 8, 8]).add("Conv2d", out_channels=8, kernel_size=3)
+        >>> saved_activations(m.add("ReLU").plan()).bytes  # the conv's input and the ReLU's output
+        3840
+    """
+    storage, full = _storage_ids(plan, training=True)
+    kept: dict[Any, Dim] = {}
+    per_layer = []
+    for ly in plan.layers:
+        added: list[Dim] = []
+        ins = [storage.get(src.producer, ("tensor", src.producer)) for src in ly.sources]
+        shapes = (ly.input_shapes[0] if ly.input_shapes else (),) + tuple(ly.step_shapes)
+        for k, step in enumerate(ly.steps):
+            x, out = shapes[k], shapes[k + 1]
+            x_key = (ins[0] if ins else ("none", ly.name)) if k == 0 else ("step", ly.name, k - 1)
+            out_key = storage[ly.name] if k == len(ly.steps) - 1 else ("step", ly.name, k)
+            for key, size in _saved_by(step, ly, x, out, x_key, out_key, ins, plan):
+                if key not in kept:  # a storage another layer saved already counts once, all of it
+                    kept[key] = full.get(key, size)  # (a view saved keeps its whole storage alive)
+                    added.append(kept[key])
+        per_layer.append((ly.name, dsum(added)))
+    return Saved(dsum(kept.values()), tuple(per_layer))
+
+
+def _saved_by(step: Any, ly: LayerPlan, x: tuple, out: tuple, x_key: Any, out_key: Any, ins: list,
+              plan: Plan) -> list[tuple[Any, Dim]]:
+    kind, b = step.kind, plan.dtype_bytes
+    stat = 4  # PyTorch keeps batch-norm statistics in float32
+    if kind in ("conv", "conv_transpose", "dense"):
+        return [(x_key, prod(x) * b)]
+    if kind == "norm":
+        if step.norm_kind == "batch":
+            channels = x[-1] if getattr(step, "channels_last", False) else x[1]
+            return [(x_key, prod(x) * b), (("mean", ly.name), channels * stat), (("invstd", ly.name), channels * stat)]
+        rows = prod(d for i, d in enumerate(x) if i not in {a % len(x) for a in step.axes})
+        return [(x_key, prod(x) * b), (("mean", ly.name), rows * stat), (("rstd", ly.name), rows * stat)]
+    if kind == "activation":
+        if step.fn in SAVES_OUTPUT:
+            return [(out_key, prod(out) * b)]
+        # An in-place op whose derivative needs its input: autograd clones the input first
+        # (aten.clone before aten.hardtanh_, seen in the oracle) and keeps the clone.
+        return [(("clone", ly.name) if in_place(ly) else x_key, prod(x) * b)]
+    if kind == "pool" and step.mode == "max" or kind == "adaptive_pool" and step.mode == "max":
+        return [(x_key, prod(x) * b), (("indices", ly.name), prod(out) * INDEX_BYTES)]
+    if kind == "pool":
+        return [(x_key, prod(x) * b)]
+    if kind == "adaptive_pool":
+        spatial = getattr(step, "output_size", None)
+        return [] if spatial is not None and all(d == 1 for d in spatial) else [(x_key, prod(x) * b)]
+    if kind == "elementwise":
+        if step.op in ("mul", "multiply", "div", "divide", "truediv"):
+            return [(key, prod(shape) * b) for key, shape in zip(ins, ly.input_shapes)]
+        return []
+    if kind == "constant_operand":  # x * gamma: gamma's gradient needs x when gamma is learned
+        return [(x_key, prod(x) * b)] if step.learned and step.op in ("mul", "multiply") else []
+    if kind == "identity" and _is_dropout(ly):
+        if ly.op == "StochasticDepth":  # one draw per sample ("row") or per batch: a (N, 1, 1, ...) noise
+            return [(("mask", ly.name), (out[0] if ly.args.get("mode", "row") == "row" else 1) * b)]
+        return [(("mask", ly.name), prod(out) * b)]
+    return []
+
+
+def _storage_ids(plan: Plan, training: bool = False) -> tuple[dict[str, Any], dict[Any, Dim]]:
+    """Each tensor's storage (a view or an in-place layer shares its input's, as in the peak),
+    and each storage's full bytes. In training, dropout is not a view: it makes a new tensor."""
+    storage: dict[str, Any] = {n: ("tensor", n) for n in plan.inputs}
+    full: dict[Any, Dim] = {("tensor", n): _bytes(s, plan) for n, s in plan.inputs.items()}
+    contiguous: dict[str, bool] = {n: True for n in plan.inputs}
+    for ly in plan.layers:
+        src = ly.sources[0].producer if ly.sources else None
+        kinds = [step.kind for step in ly.steps]
+        dropout = training and _is_dropout(ly)
+        if src in storage and not dropout and (in_place(ly) or _is_view(ly, kinds, contiguous.get(src, True))):
+            storage[ly.name] = storage[src]
+            contiguous[ly.name] = _view_contiguity(ly, contiguous.get(src, True))
+        else:
+            storage[ly.name] = ("tensor", ly.name)
+            full[storage[ly.name]] = dsum(_bytes(o, plan) for o in ly.outputs)
+            contiguous[ly.name] = True
+    return storage, full
+
+
+def _is_dropout(ly: LayerPlan) -> bool:
+    """Dropout or torchvision's StochasticDepth, active in training (p > 0)."""
+    return (ly.op.lower().startswith("dropout") or ly.op == "StochasticDepth") and float(ly.args.get("p", 0.5)) > 0
+
+
+__all__ = ["Peak", "Saved", "inference_peak", "in_place", "saved_activations"]

@@ -139,3 +139,46 @@ def test_the_plan_reports_the_peak(runner):
     assert data["totals"]["activation_bytes"] == 150_247_328  # the sum of layer outputs stays (the contract)
     text = " ".join(runner.invoke(cli, ["plan", str(EXAMPLES / "resnet50.yaml")]).stdout.split())
     assert "inference peak 9.76 MiB (at layer1.0.downsample.1)" in text
+
+
+# --------------------------------------------------------------------------- saved for backward
+
+def saved_bytes(module, shape) -> int:
+    """The activation bytes autograd keeps in a train-mode forward: the unique storages that
+    ``saved_tensors_hooks`` sees, parameters and buffers excluded (a view keeps its whole storage)."""
+    torch = torch_or_skip()
+    module.train()
+    params = {p.untyped_storage().data_ptr() for p in [*module.parameters(), *module.buffers()]}
+    seen: dict[int, int] = {}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in params and storage.nbytes():
+            seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    x = torch.randn(*shape)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        module(x)
+    return sum(seen.values())
+
+
+@pytest.mark.parametrize("name,batch", [("resnet50", 1), ("resnet50", 8), ("mobilenet_v2", 1), ("mobilenet_v2", 8),
+                                        ("shufflenet_v2_x1_0", 2), ("densenet121", 2), ("vgg16", 2),
+                                        ("efficientnet_b0", 2), ("googlenet", 2), ("mobilenet_v3_small", 2),
+                                        ("convnext_tiny", 2)])
+def test_saved_activations_are_torchs_to_the_byte(name, batch):
+    """In-place ReLU (its result) and ReLU6/Hardswish (a clone of the input autograd makes), ConvNeXt's
+    layer scale (x * gamma keeps x),
+    BatchNorm statistics, max-pool indices, dropout masks and the tensors after them, views
+    that keep their whole storage (ShuffleNet's chunks), StochasticDepth noise (EfficientNet)."""
+    from convcalc.memory import saved_activations
+
+    torchvision = torchvision_or_skip()
+    module = getattr(torchvision.models, name)(**({"aux_logits": False, "init_weights": False}
+                                                   if name == "googlenet" else {}))
+    shape = (batch, 3, 224, 224)
+    want = saved_bytes(module, shape)
+    got = saved_activations(convcalc.from_torch(module, shape).plan())
+    assert got.bytes == want
+    assert sum(b for _, b in got.per_layer) == got.bytes
