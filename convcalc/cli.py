@@ -21,7 +21,7 @@ import click
 
 from . import __version__
 from .dims import MAX_NUMBER_DIGITS, ascii_int
-from .errors import ConvcalcError, UsageError, unknown_symbol_error
+from .errors import ConvcalcError, UsageError, quoted, unknown_symbol_error
 from .report import FORMATS
 
 
@@ -73,17 +73,12 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, int]:
         if not sep or not name.isidentifier() or not name.isascii() or number is None or number < 1:
             raise UsageError(
                 f"--set expects NAME=VALUE with a positive integer VALUE (ASCII digits, at most "
-                f"{MAX_NUMBER_DIGITS}), got {_shown(item)}", fix="--set H=224"
+                f"{MAX_NUMBER_DIGITS}), got {quoted(item)}", fix="--set H=224"
             )
         if name in out and out[name] != number:
             raise UsageError(f"--set gives {name} twice ({out[name]} and {number})", fix=f"--set {name}=... once")
         out[name] = number
     return out
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    """A user's text quoted for a message, cut short."""
-    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 SUFFIXES = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
@@ -118,7 +113,7 @@ class Count(click.ParamType):
             number = float("nan")
         total = number * scale
         if not (total == total) or total in (float("inf"), float("-inf")) or total < 1 or total > 1e30:
-            self.fail(f"{_shown(str(value))} is not a positive count such as 2e10, 40G or 31.6 G (at most 1e30)",
+            self.fail(f"{quoted(str(value))} is not a positive count such as 2e10, 40G or 31.6 G (at most 1e30)",
                       param, ctx)
         return int(total)
 
@@ -138,7 +133,7 @@ class AsciiInt(click.ParamType):
         else:
             number = ascii_int(str(value).strip())
         if number is None or not self.low <= number <= self.high:
-            self.fail(f"{_shown(str(value))} is not an integer from {self.low:,} to {self.high:,} in ASCII digits",
+            self.fail(f"{quoted(str(value))} is not an integer from {self.low:,} to {self.high:,} in ASCII digits",
                       param, ctx)
         return number
 
@@ -568,7 +563,7 @@ def solve(model: str, sets: tuple[str, ...], layer: str | None, outputs: tuple[s
         target = ascii_int(size)
         if not sep or target is None or target < 1:
             raise UsageError(f"--output expects AXIS=SIZE with a positive integer SIZE (ASCII digits, at most "
-                             f"{MAX_NUMBER_DIGITS}), got {_shown(outputs[0])}", fix="--output H=100")
+                             f"{MAX_NUMBER_DIGITS}), got {quoted(outputs[0])}", fix="--output H=100")
         opts = parameter_options(loaded, layer, axis.strip(), target, symbols)
         text = json.dumps(opts.to_dict(), indent=2) if fmt == "json" else render_options(opts, loaded.framework)
         if not opts.options:

@@ -212,6 +212,15 @@ class UsageError(ConvcalcError):
     exit_code = 2
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """A user's text quoted for a message, cut short (a 4,000-character argument stays readable).
+
+    >>> quoted("H=224"), quoted("x" * 70)[-6:]
+    ("'H=224'", "xx...'")
+    """
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
 def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
     """A "Did you mean ...?" suffix, or ``""`` when nothing is close.
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from .algebra import compile_condition, compile_float, compile_int
 from .dims import MAX_INT, ascii_int, free_symbols, subs
-from .errors import UsageError, unknown_symbol_error
+from .errors import UsageError, quoted, unknown_symbol_error
 from .figures import RATIO_KEYS
 from .model import Model
 from .plan import Plan
@@ -66,19 +66,14 @@ def parse_sweep(spec: str) -> tuple[list[str], range]:
     if not sep or not names or not all(n.isidentifier() and n.isascii() for n in names) or len(parts) not in (2, 3) \
             or any(v is None for v in numbers):
         raise UsageError(f"--sweep expects NAME=START:STOP[:STEP] of positive integers (ASCII digits, at most 15), "
-                         f"got {shown(spec)}", fix="--sweep H=32:1025:32")
+                         f"got {quoted(spec)}", fix="--sweep H=32:1025:32")
     start, stop, step = numbers if len(numbers) == 3 else (numbers[0], numbers[1], 1)  # type: ignore[misc]
     if step <= 0 or start < 1 or stop <= start:
         raise UsageError(f"--sweep needs 1 <= START < STOP and STEP >= 1, got {spec!r}")
     if len(range(start, stop, step)) > MAX_POINTS:
-        raise UsageError(f"--sweep {shown(spec)} has {len(range(start, stop, step)):,} points, more than {MAX_POINTS:,}",
+        raise UsageError(f"--sweep {quoted(spec)} has {len(range(start, stop, step)):,} points, more than {MAX_POINTS:,}",
                          fix="a larger STEP, or a shorter range (STOP is exclusive)")
     return names, range(start, stop, step)
-
-
-def shown(text: str, limit: int = 60) -> str:
-    """A user's text quoted for a message, cut short."""
-    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def _wrapped(values: np.ndarray, approx: np.ndarray) -> bool:

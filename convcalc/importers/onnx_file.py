@@ -135,6 +135,7 @@ class _Importer:
         self.proto = proto
         self.file = file
         self.graph = proto.graph
+        self.initializers = {init.name: init for init in proto.graph.initializer}  # by name: one lookup each
         self.name = name or (self.graph.name or None)
         self.layers: list[dict[str, Any]] = []
         self.nodes: dict[str, str] = {}  # layer name -> the ONNX node it came from
@@ -194,8 +195,7 @@ class _Importer:
                 self.tensors[init.name] = ("init", dims)
             else:
                 self.tensors[init.name] = ("weight", dims)
-        inits = {i.name for i in g.initializer}
-        graph_inputs = [v for v in g.input if v.name not in inits]
+        graph_inputs = [v for v in g.input if v.name not in self.initializers]
         weights = self._weight_names(graph_inputs)
         inputs: dict[str, list[Any]] = {}
         symbols_seen: list[str] = []
@@ -350,7 +350,7 @@ class _Importer:
 
     def _is_shape_constant(self, t: str) -> bool:
         """An int64 initializer (shape arithmetic), not a weight."""
-        init = next((i for i in self.graph.initializer if i.name == t), None)
+        init = self.initializers.get(t)
         return init is not None and init.data_type in (6, 7)  # INT32, INT64
 
     def _fold_weights(self, node: Any, attrs: Mapping[str, Any]) -> None:
@@ -406,7 +406,7 @@ class _Importer:
         if kind == "const":
             return v
         if kind == "init":
-            init = next(i for i in self.graph.initializer if i.name == t)
+            init = self.initializers[t]
             arr = self.onnx.numpy_helper.to_array(init)
             self.tensors[t] = ("const", arr)
             return arr
