@@ -624,6 +624,55 @@ def _torch_source(source: str, input_shape: str | None, partial: bool) -> Any:
 
 
 @cli.command()
+@click.argument("model", metavar="MODEL")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
+@click.option("--batch", type=AsciiInt(1, 2**31), default=None, metavar="N",
+              help="Replace the leading (batch) dimension of every input with N.")
+@click.option("--train", is_flag=True, help="Also what a training step holds: weights, gradients, optimizer "
+              "state, activations saved for the backward pass.")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad"]),
+              default="adam", show_default=True, help="With --train: whose state to count.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def memory(model: str, sets: tuple[str, ...], batch: int | None, train: bool, optimizer: str, fmt: str) -> None:
+    """Memory of MODEL: per layer its output, the bytes alive once it has run and, with --train,
+    what it saves for the backward pass; the inference peak and, with --train, a training step's
+    total (PyTorch's rules; exact against torch on CPU, see the README's conventions).
+    """
+    import copy
+    import json
+
+    from .importers import load_any as load
+    from .memory import inference_peak, saved_activations, training_memory
+    from .model import Variants
+    from .report import memory_text
+
+    loaded = load(model)
+    if isinstance(loaded, Variants):
+        raise UsageError("memory works on one model; this file has variants", fix="convcalc plan FILE --variant NAME")
+    if batch is not None:
+        loaded = copy.copy(loaded)
+        loaded.inputs = {k: (batch, *shape[1:]) for k, shape in loaded.inputs.items()}
+    plan = loaded.plan(**parse_sets(sets))
+    peak = inference_peak(plan)
+    saved = saved_activations(plan) if train else None
+    training = training_memory(plan, optimizer) if train else None
+    if fmt == "json":
+        report: dict[str, Any] = {"batch": batch, "inference": peak.to_dict(),
+                                  "layers": [{"name": ly.name, "output_bytes": ly.activation_bytes,
+                                              "live_bytes_after": live} for ly, (_, live) in
+                                             zip(plan.layers, peak.after)]}
+        if training is not None and saved is not None:
+            report["training"] = {"optimizer": optimizer, **training.to_dict()}
+            for row, (_, b) in zip(report["layers"], saved.per_layer):
+                row["saved_bytes"] = b
+        text = json.dumps(report, indent=2)
+    else:
+        text = memory_text(plan, peak, saved, training, optimizer)
+    write_output(text, None)
+
+
+@cli.command()
 @click.argument("framework", required=False)
 @handle_errors
 def ops(framework: str | None) -> None:

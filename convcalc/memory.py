@@ -50,6 +50,7 @@ class Peak:
     bytes: Dim
     layer: str | None
     live: tuple[tuple[str, Dim], ...]
+    after: tuple[tuple[str, int], ...] = ()  # per layer: bytes alive once it has run (concrete plans)
 
     def to_dict(self) -> dict[str, Any]:
         def j(v: Any) -> Any:
@@ -109,6 +110,7 @@ def inference_peak(plan: Plan) -> Peak:
     pinned = set(plan.inputs) | final  # the caller holds the inputs; the outputs are returned
     best, best_layer, best_transient = live, None, 0
     best_alive = [sid for sid, who in enumerate(holders) if who]
+    after: list[tuple[str, int]] = []
     for i, ly in enumerate(plan.layers):
         src = ly.sources[0].producer if ly.sources else None
         kinds = [step.kind for step in ly.steps]
@@ -138,8 +140,10 @@ def inference_peak(plan: Plan) -> Peak:
                 who.discard(n)
                 if not who:
                     live -= values[storage_of[n]]
+        after.append((ly.name, live))
     total = dsum([*(sizes[s] for s in best_alive), best_transient])
-    return Peak(total, best_layer, tuple((made_by[s], sizes[s]) for s in best_alive))
+    concrete = all(is_concrete(d) for d in sizes)
+    return Peak(total, best_layer, tuple((made_by[s], sizes[s]) for s in best_alive), tuple(after) if concrete else ())
 
 
 PROBE = 1024  # the size at which symbolic candidates for the peak are compared
@@ -320,4 +324,51 @@ def _is_dropout(ly: LayerPlan) -> bool:
     return (ly.op.lower().startswith("dropout") or ly.op == "StochasticDepth") and float(ly.args.get("p", 0.5)) > 0
 
 
-__all__ = ["Peak", "Saved", "inference_peak", "in_place", "saved_activations"]
+# --------------------------------------------------------------------------- a training step
+
+# Optimizer state tensors kept per parameter (PyTorch's torch.optim): momentum_buffer (SGD with
+# momentum), exp_avg and exp_avg_sq (Adam, AdamW), square_avg (RMSprop), sum (Adagrad). Their
+# per-tensor "step" counters (a 4-byte scalar per parameter tensor) are left out.
+OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2, "rmsprop": 1, "adagrad": 1}
+
+
+@dataclass(frozen=True)
+class Training:
+    """What one training step holds: the weights, their gradients, the optimizer's state and the
+    activations saved for the backward pass (the peak of the backward pass itself, where
+    activation gradients come and go, is not modelled yet)."""
+
+    weights_bytes: Dim
+    gradient_bytes: Dim
+    optimizer_bytes: Dim
+    saved_activation_bytes: Dim
+    total_bytes: Dim
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v if isinstance(v, int) else str(v) for k, v in self.__dict__.items()}
+
+
+def training_memory(plan: Plan, optimizer: str = "adam") -> Training:
+    """Weights (the framework's parameter count: PyTorch buffers such as BatchNorm's running
+    statistics are not parameters and are left out), gradients of the trainable ones, the
+    optimizer's state (:data:`OPTIMIZER_STATES` tensors per trainable parameter) and the saved
+    activations, in the plan's dtype.
+
+        >>> import convcalc
+        >>> m = convcalc.Model(framework="pytorch", input=[2, 3, 8, 8]).add("Conv2d", out_channels=8, kernel_size=3)
+        >>> t = training_memory(m.plan(), "adam")  # 224 parameters x 4 bytes, x1 gradients, x2 Adam
+        >>> t.weights_bytes, t.gradient_bytes, t.optimizer_bytes, t.saved_activation_bytes
+        (896, 896, 1792, 1536)
+    """
+    if optimizer not in OPTIMIZER_STATES:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZER_STATES)}")
+    b = plan.dtype_bytes
+    weights = plan.totals.params * b
+    gradients = plan.totals.trainable_params * b
+    state = gradients * OPTIMIZER_STATES[optimizer]
+    saved = saved_activations(plan).bytes
+    return Training(weights, gradients, state, saved, dsum([weights, gradients, state, saved]))
+
+
+__all__ = ["OPTIMIZER_STATES", "Peak", "Saved", "Training", "inference_peak", "in_place", "saved_activations",
+           "training_memory"]

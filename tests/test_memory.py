@@ -182,3 +182,53 @@ def test_saved_activations_are_torchs_to_the_byte(name, batch):
     got = saved_activations(convcalc.from_torch(module, shape).plan())
     assert got.bytes == want
     assert sum(b for _, b in got.per_layer) == got.bytes
+
+
+# --------------------------------------------------------------------------- a training step
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad"])
+def test_weights_gradients_and_optimizer_state_are_torchs(optimizer):
+    """After one real step of torch.optim on resnet18: parameter bytes, gradient bytes, and the
+    optimizer's state tensors (its per-tensor 'step' counters aside, as documented)."""
+    from convcalc.memory import training_memory
+
+    torch = torch_or_skip()
+    torchvision = torchvision_or_skip()
+    module = torchvision.models.resnet18()
+    shape = (2, 3, 64, 64)
+    make = {"sgd": lambda p: torch.optim.SGD(p, lr=0.1), "momentum": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+            "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop,
+            "adagrad": torch.optim.Adagrad}[optimizer]
+    opt = make(module.parameters())
+    module(torch.randn(*shape)).sum().backward()
+    opt.step()
+    params = list(module.parameters())
+    weights = sum(p.numel() * p.element_size() for p in params)
+    grads = sum(p.grad.numel() * p.grad.element_size() for p in params)
+    state = sum(t.numel() * t.element_size() for s in opt.state.values() for k, t in s.items()
+                if torch.is_tensor(t) and k != "step")
+    got = training_memory(convcalc.from_torch(module, shape).plan(), optimizer)
+    assert (got.weights_bytes, got.gradient_bytes, got.optimizer_bytes) == (weights, grads, state)
+
+
+def test_the_memory_command(runner):
+    import json
+
+    from convcalc.cli import cli
+
+    path = str(EXAMPLES / "resnet50.yaml")
+    result = runner.invoke(cli, ["memory", path, "--train"])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    assert "inference peak: 9.76 MiB (10,235,904 bytes) at layer1.0.downsample.1" in flat
+    assert "training step (adam): weights 97.5 MiB" in flat and "left out: buffers" in flat
+    data = json.loads(runner.invoke(cli, ["memory", path, "--batch", "8", "--train", "--format", "json"]).stdout)
+    assert data["batch"] == 8 and data["inference"]["peak_bytes"] == 81_887_232  # torch: the fx-run resnet50 at 8
+    assert set(data["training"]) >= {"weights_bytes", "gradient_bytes", "optimizer_bytes", "saved_activation_bytes",
+                                     "total_bytes"}
+    assert data["training"]["saved_activation_bytes"] == sum(row["saved_bytes"] for row in data["layers"])
+    assert data["training"]["total_bytes"] == sum(data["training"][k] for k in (
+        "weights_bytes", "gradient_bytes", "optimizer_bytes", "saved_activation_bytes"))
+    variants = runner.invoke(cli, ["memory", str(EXAMPLES / "conv3d_vs_conv2d.yaml")])
+    assert variants.exit_code == 2 and "memory works on one model" in variants.stderr

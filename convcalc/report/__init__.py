@@ -100,6 +100,32 @@ def render_compare(comparison: Any, fmt: str = "text", layers: bool = False, wid
     return render(compare_document(comparison, fmt, layers), fmt, width=width if fmt == "text" else None)
 
 
+def memory_text(plan: Plan, peak: Any, saved: Any, training: Any, optimizer: str) -> str:
+    """`convcalc memory`: per layer its output bytes, the bytes alive once it has run and (with
+    --train) what it newly saves for the backward pass; then the peak and the training totals."""
+    header = ["layer", "op", "output", "live after"] + (["saved"] if saved is not None else [])
+    rows = []
+    saved_by = dict(saved.per_layer) if saved is not None else {}
+    for ly, (_, live) in zip(plan.layers, peak.after):
+        row = [ly.name, ly.op, human_bytes(ly.activation_bytes), human_bytes(live)]
+        if saved is not None:
+            row.append(human_bytes(saved_by[ly.name]))
+        rows.append(row)
+    table = table_text(Table(header, rows, ["left", "left"] + ["right"] * (len(header) - 2)), "text")
+    lines = [f"inference peak: {human_bytes(peak.bytes)} ({peak.bytes:,} bytes) at {peak.layer or 'the inputs'}; "
+             "alive then: " + ", ".join(f"{n} {human_bytes(b)}" for n, b in peak.live)]
+    if training is not None:
+        t = training
+        lines.append(f"training step ({optimizer}): weights {human_bytes(t.weights_bytes)} + gradients "
+                     f"{human_bytes(t.gradient_bytes)} + optimizer state {human_bytes(t.optimizer_bytes)} + saved "
+                     f"activations {human_bytes(t.saved_activation_bytes)} = {human_bytes(t.total_bytes)} "
+                     f"({t.total_bytes:,} bytes)")
+    lines.append("PyTorch's rules (views and in-place layers allocate nothing; max pooling holds int64 indices); "
+                 "left out: buffers (BatchNorm running statistics), optimizer step counters, the backward pass's "
+                 "own transient gradients, a GPU allocator's rounding and kernel workspaces.")
+    return table + "\n\n" + "\n".join(lines) + "\n"
+
+
 def render_check(report: Any) -> str:
     """The per-layer table with a verdict, and a summary line."""
     agree = sum(ly.ok for ly in report.layers)
@@ -193,6 +219,7 @@ __all__ = [
     "human_bytes",
     "human_count",
     "html_report",
+    "memory_text",
     "plot_sweep",
     "ratio_text",
     "render_check",
