@@ -632,9 +632,13 @@ def _torch_source(source: str, input_shape: str | None, partial: bool) -> Any:
               "state, activations saved for the backward pass.")
 @click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad"]),
               default="adam", show_default=True, help="With --train: whose state to count.")
+@click.option("--device-memory", "device", type=Count(binary=True), default=None, metavar="SIZE",
+              help="The largest batch that fits in SIZE (80GiB, 16G, 1.5e10), for inference and for training, "
+                   "solved from the closed form in the batch.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
-def memory(model: str, sets: tuple[str, ...], batch: int | None, train: bool, optimizer: str, fmt: str) -> None:
+def memory(model: str, sets: tuple[str, ...], batch: int | None, train: bool, optimizer: str, device: int | None,
+           fmt: str) -> None:
     """Memory of MODEL: per layer its output, the bytes alive once it has run and, with --train,
     what it saves for the backward pass; the inference peak and, with --train, a training step's
     total (PyTorch's rules; exact against torch on CPU, see the README's conventions).
@@ -643,13 +647,14 @@ def memory(model: str, sets: tuple[str, ...], batch: int | None, train: bool, op
     import json
 
     from .importers import load_any as load
-    from .memory import inference_peak, saved_activations, training_memory
+    from .memory import inference_peak, largest_batch, saved_activations, training_memory
     from .model import Variants
     from .report import memory_text
 
     loaded = load(model)
     if isinstance(loaded, Variants):
         raise UsageError("memory works on one model; this file has variants", fix="convcalc plan FILE --variant NAME")
+    fits = largest_batch(loaded, device, optimizer, parse_sets(sets)) if device is not None else None
     if batch is not None:
         loaded = copy.copy(loaded)
         loaded.inputs = {k: (batch, *shape[1:]) for k, shape in loaded.inputs.items()}
@@ -666,9 +671,14 @@ def memory(model: str, sets: tuple[str, ...], batch: int | None, train: bool, op
             report["training"] = {"optimizer": optimizer, **training.to_dict()}
             for row, (_, b) in zip(report["layers"], saved.per_layer):
                 row["saved_bytes"] = b
+        if fits is not None:
+            report["max_batch"] = fits
         text = json.dumps(report, indent=2)
     else:
         text = memory_text(plan, peak, saved, training, optimizer)
+        if fits is not None:
+            text += (f"largest batch in {device:,} bytes: inference {fits['inference'] or 'none'}, training "
+                     f"({optimizer}) {fits['training'] or 'none'}\n")
     write_output(text, None)
 
 

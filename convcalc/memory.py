@@ -370,5 +370,52 @@ def training_memory(plan: Plan, optimizer: str = "adam") -> Training:
     return Training(weights, gradients, state, saved, dsum([weights, gradients, state, saved]))
 
 
-__all__ = ["OPTIMIZER_STATES", "Peak", "Saved", "Training", "inference_peak", "in_place", "saved_activations",
-           "training_memory"]
+# --------------------------------------------------------------------------- the largest batch
+
+
+def with_batch(model: Any, batch: Any) -> Any:
+    """A copy of ``model`` whose inputs have ``batch`` (a size or a symbol name) as their leading
+    dimension."""
+    import copy
+
+    out = copy.copy(model)
+    out.inputs = {k: (batch, *shape[1:]) for k, shape in model.inputs.items()}
+    return out
+
+
+def largest_batch(model: Any, budget: int, optimizer: str = "adam", symbols: dict | None = None,
+                  ) -> dict[str, int | None]:
+    """The largest batch whose inference (the peak plus the weights) and whose training step
+    (:func:`training_memory`) fit in ``budget`` bytes: solved from the closed forms in a batch
+    symbol ``N`` (each is ``a*N + c`` for these networks: solved exactly), ``None`` when not even
+    a batch of 1 fits.
+
+        >>> import convcalc
+        >>> largest_batch(convcalc.load("examples/resnet50.yaml"), 2**30)  # 1 GiB, Adam
+        {'inference': 94, 'training': 7}
+    """
+    import sympy
+
+    name = "N"
+    while name in model.symbol_names():
+        name += "_"
+    plan = with_batch(model, name).plan_symbolic(name, **dict(symbols or {}))
+    n = sympy.Symbol(name, positive=True, integer=True)
+    needs = {"inference": dsum([inference_peak(plan).bytes, plan.totals.params * plan.dtype_bytes]),
+             "training": training_memory(plan, optimizer).total_bytes}
+    out: dict[str, int | None] = {}
+    for key, expr in needs.items():
+        poly = sympy.Poly(sympy.expand(sympy.sympify(expr)), n)
+        if poly.degree() > 1:
+            raise ValueError(f"the {key} memory is not linear in the batch: {expr}")
+        a, c = (int(x) for x in (poly.all_coeffs() if poly.degree() == 1 else (0, poly.all_coeffs()[-1])))
+        if a == 0:
+            out[key] = None if c > budget else 2**31
+            continue
+        best = (budget - c) // a
+        out[key] = best if best >= 1 else None
+    return out
+
+
+__all__ = ["OPTIMIZER_STATES", "Peak", "Saved", "Training", "inference_peak", "in_place", "largest_batch",
+           "saved_activations", "training_memory", "with_batch"]

@@ -232,3 +232,34 @@ def test_the_memory_command(runner):
         "weights_bytes", "gradient_bytes", "optimizer_bytes", "saved_activation_bytes"))
     variants = runner.invoke(cli, ["memory", str(EXAMPLES / "conv3d_vs_conv2d.yaml")])
     assert variants.exit_code == 2 and "memory works on one model" in variants.stderr
+
+
+@pytest.mark.parametrize("budget", [2**30, 16 * 2**30, 80 * 2**30])
+def test_the_largest_batch_is_exact(budget):
+    """Solved from the closed form in N; checked by planning the batch found and the next one."""
+    from convcalc.memory import largest_batch, training_memory, with_batch
+
+    model = convcalc.load(str(EXAMPLES / "resnet50.yaml"))
+    found = largest_batch(model, budget, "adam")
+
+    def need(kind: str, batch: int) -> int:
+        plan = with_batch(model, batch).plan()
+        if kind == "inference":
+            return inference_peak(plan).bytes + plan.totals.params * 4
+        return training_memory(plan, "adam").total_bytes
+
+    for kind in ("inference", "training"):
+        n = found[kind]
+        assert need(kind, n) <= budget < need(kind, n + 1), (kind, n)
+
+
+def test_device_memory_reads_the_units_people_write(runner):
+    import json
+
+    from convcalc.cli import cli
+
+    path = str(EXAMPLES / "resnet50.yaml")
+    by_unit = {size: json.loads(runner.invoke(cli, ["memory", path, "--device-memory", size, "--format",
+                                                    "json"]).stdout)["max_batch"] for size in ("16GiB", "17179869184")}
+    assert by_unit["16GiB"] == by_unit["17179869184"]
+    assert runner.invoke(cli, ["memory", path, "--device-memory", "lots"]).exit_code == 2
