@@ -643,11 +643,10 @@ def memory(model: str, sets: tuple[str, ...], batch: int | None, train: bool, op
     what it saves for the backward pass; the inference peak and, with --train, a training step's
     total (PyTorch's rules; exact against torch on CPU, see the README's conventions).
     """
-    import copy
     import json
 
     from .importers import load_any as load
-    from .memory import inference_peak, largest_batch, saved_activations, training_memory
+    from .memory import inference_peak, largest_batch, saved_activations, training_memory, with_batch
     from .model import Variants
     from .report import memory_text
 
@@ -656,8 +655,7 @@ def memory(model: str, sets: tuple[str, ...], batch: int | None, train: bool, op
         raise UsageError("memory works on one model; this file has variants", fix="convcalc plan FILE --variant NAME")
     fits = largest_batch(loaded, device, optimizer, parse_sets(sets)) if device is not None else None
     if batch is not None:
-        loaded = copy.copy(loaded)
-        loaded.inputs = {k: (batch, *shape[1:]) for k, shape in loaded.inputs.items()}
+        loaded = with_batch(loaded, batch)
     plan = loaded.plan(**parse_sets(sets))
     peak = inference_peak(plan)
     saved = saved_activations(plan) if train else None

@@ -274,6 +274,12 @@ def printed(shape: Any) -> Printed:
     return shape if isinstance(shape, Printed) else Printed(shape)
 
 
+def json_dim(d: Any) -> Any:
+    """A size or figure for the JSON reports: the int, or the expression as convcalc prints it
+    (``ceil(H/2)``, never sympy's ``ceiling``)."""
+    return d if is_concrete(d) else fmt_dim(d)
+
+
 def fmt_count(x: Any) -> str:
     """An exact count with thousands separators, or the expression."""
     if type(x) is int:

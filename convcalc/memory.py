@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .dims import Dim, dsum, is_concrete, prod
+from .dims import Dim, dsum, free_symbols, is_concrete, json_dim, prod, subs
 from .plan import LayerPlan, Plan
 
 VIEW_KINDS = frozenset({"flatten", "reshape", "permute", "identity", "split", "slice"})
@@ -53,11 +53,8 @@ class Peak:
     after: tuple[tuple[str, int], ...] = ()  # per layer: bytes alive once it has run (concrete plans)
 
     def to_dict(self) -> dict[str, Any]:
-        def j(v: Any) -> Any:
-            return v if isinstance(v, int) else str(v)
-
-        return {"peak_bytes": j(self.bytes), "peak_layer": self.layer,
-                "live": [{"tensor": name, "bytes": j(b)} for name, b in self.live]}
+        return {"peak_bytes": json_dim(self.bytes), "peak_layer": self.layer,
+                "live": [{"tensor": name, "bytes": json_dim(b)} for name, b in self.live]}
 
 
 def in_place(layer: LayerPlan) -> bool:
@@ -153,11 +150,7 @@ def _prober(plan: Plan) -> Any:
     """A function giving a size's value: itself when concrete, its value at :data:`PROBE` per
     symbol otherwise (a symbolic plan's peak layer is the one that peaks there)."""
     def value(d: Dim) -> int:
-        if is_concrete(d):
-            return int(d)
-        from .dims import free_symbols, subs
-
-        return int(subs(d, {n: PROBE for n in free_symbols(d)}))
+        return int(d) if is_concrete(d) else int(subs(d, {n: PROBE for n in free_symbols(d)}))
 
     return value
 
@@ -345,7 +338,7 @@ class Training:
     total_bytes: Dim
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v if isinstance(v, int) else str(v) for k, v in self.__dict__.items()}
+        return {k: json_dim(v) for k, v in self.__dict__.items()}
 
 
 def training_memory(plan: Plan, optimizer: str = "adam") -> Training:

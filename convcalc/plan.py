@@ -31,6 +31,7 @@ from .dims import (
     fmt_dim,
     fmt_shape,
     is_concrete,
+    json_dim,
     norm,
     parse_dim,
     parse_dim_ast,
@@ -113,12 +114,12 @@ class LayerPlan:
             "op": self.op,
             "inputs": list(self.inputs),
             "line": self.line,
-            "input_shapes": [[_json_dim(d) for d in s] for s in self.input_shapes],
-            "output_shape": [_json_dim(d) for d in self.output_shape],
+            "input_shapes": [[json_dim(d) for d in s] for s in self.input_shapes],
+            "output_shape": [json_dim(d) for d in self.output_shape],
         }
         if len(self.outputs) > 1:
-            out["output_shapes"] = [[_json_dim(d) for d in s] for s in self.outputs]
-        out.update({f.key: None if f.key in self.unknown else _json_dim(getattr(self, f.key)) for f in FIGURES})
+            out["output_shapes"] = [[json_dim(d) for d in s] for s in self.outputs]
+        out.update({f.key: None if f.key in self.unknown else json_dim(getattr(self, f.key)) for f in FIGURES})
         return out
 
 
@@ -140,7 +141,7 @@ class Totals:
         return cls(**{f.key: dsum(getattr(ly, f.key) for ly in layers) for f in FIGURES})
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.key: _json_dim(getattr(self, f.key)) for f in FIGURES}
+        return {f.key: json_dim(getattr(self, f.key)) for f in FIGURES}
 
 
 # The report (an edge module: it imports tabulate) renders plans, and Plan.table is its shortcut.
@@ -234,7 +235,7 @@ class Plan:
             "name": self.name,
             "framework": self.framework,
             "dtype": self.dtype,
-            "inputs": {k: [_json_dim(d) for d in v] for k, v in self.inputs.items()},
+            "inputs": {k: [json_dim(d) for d in v] for k, v in self.inputs.items()},
             "layers": [ly.to_dict() for ly in self.layers],
             "totals": self.totals.to_dict(),
             "constraints": [t for texts in self.constraint_summary.values() for t in texts],
@@ -262,10 +263,6 @@ class Plan:
         if "plan" not in RENDERERS:
             raise RuntimeError("the report is not loaded: import convcalc.report (import convcalc does it)")
         return RENDERERS["plan"](self, fmt, **layout)
-
-
-def _json_dim(d: Any) -> Any:
-    return d if is_concrete(d) else fmt_dim(d)
 
 
 # --------------------------------------------------------------------------- the walk

@@ -263,3 +263,14 @@ def test_device_memory_reads_the_units_people_write(runner):
                                                     "json"]).stdout)["max_batch"] for size in ("16GiB", "17179869184")}
     assert by_unit["16GiB"] == by_unit["17179869184"]
     assert runner.invoke(cli, ["memory", path, "--device-memory", "lots"]).exit_code == 2
+
+
+def test_symbolic_memory_in_json_prints_as_convcalc_writes_it(runner):
+    import json
+
+    from convcalc.cli import cli
+
+    data = json.loads(runner.invoke(cli, ["plan", str(EXAMPLES / "resnet50.yaml"), "--symbolic", "--format",
+                                          "json"]).stdout)
+    peak = data["inference_peak"]["peak_bytes"]
+    assert "ceil(H/4)" in peak and "ceiling" not in peak  # the same printer as every other JSON expression

@@ -18,7 +18,7 @@ import io
 import json
 from typing import Any
 
-from ..dims import fmt_dim, fmt_shape
+from ..dims import fmt_dim, fmt_shape, json_dim
 from ..memory import inference_peak
 from ..plan import RENDERERS, Plan
 from .conventions import MACS, constraint_lines, conventions
@@ -72,12 +72,9 @@ def blocks_json(plan: Plan, depth: int) -> list[dict[str, Any]]:
     sums of their figures."""
     from ..figures import FIGURES
 
-    def value(v: Any) -> Any:
-        return v if isinstance(v, int) else fmt_dim(v)
-
     return [{"name": row.name, "layers": [ly.name for ly in row.layers],
-             "output_shape": [value(d) for d in row.last.output_shape],
-             **{f.key: None if row.unknown(f.key) else value(row.figure(f.key)) for f in FIGURES}}
+             "output_shape": [json_dim(d) for d in row.last.output_shape],
+             **{f.key: None if row.unknown(f.key) else json_dim(row.figure(f.key)) for f in FIGURES}}
             for row in plan_rows(plan, depth)]
 
 
