@@ -51,20 +51,31 @@ def human_bytes(n: Any) -> str:
 
 @lru_cache(maxsize=65536)
 def symbolic_bytes(expr: Any) -> str:
-    """An expression of bytes with its common factor in a binary unit, when that is exact to three
-    decimals: ``0.25 KiB·H*W`` for ``256*H*W``, ``36 KiB·(H - 4)*(W - 4)`` for ``36864*(...)``."""
+    """An expression of bytes with its common factor in the largest binary unit in which it is
+    exact to three decimals: ``0.25 KiB·H*W`` for ``256*H*W``, ``36 KiB·(H - 4)*(W - 4)`` for
+    ``36864*(...)``, ``3136 KiB·N`` for ``3211264*N`` (3.0625 MiB is not exact in three).
+
+        >>> import sympy
+        >>> n = sympy.Symbol("N")
+        >>> symbolic_bytes(3211264 * n), symbolic_bytes(3 * 2**20 * n), symbolic_bytes(1000 * n)
+        ('3136 KiB·N', '3 MiB·N', '1000*N B')
+    """
     from sympy import factor_terms  # only expressions get here: sympy is loaded
 
     content, rest = factor_terms(expr).as_coeff_Mul()
     if not content.is_Integer or content < 256 or rest == 1:
         return fmt_dim(expr) + " B"
     content = int(content)
-    unit = 0
-    value = Fraction(content)
-    while value >= 256 and unit < len(BYTE_UNITS) - 1:
-        value /= 1024
-        unit += 1
-    if (value * 1000).denominator != 1:  # not exact in three decimals: keep the bytes
+    # the largest unit in which the factor is exact to three decimals and at least 0.25
+    # (3211264 bytes: 3136 KiB, not 3.0625 MiB; 256: 0.25 KiB)
+    unit, value = 0, Fraction(content)
+    for u in range(1, len(BYTE_UNITS)):
+        scaled = Fraction(content, 1024**u)
+        if scaled < Fraction(1, 4):
+            break
+        if (scaled * 1000).denominator == 1:
+            unit, value = u, scaled
+    if unit == 0:  # no unit is exact: keep the bytes
         return fmt_dim(expr) + " B"
     shown = f"{float(value):.3f}".rstrip("0").rstrip(".")
     body = fmt_dim(rest)
