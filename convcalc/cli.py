@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .dims import MAX_NUMBER_DIGITS, ascii_int
+from .dims import DTYPE_BYTES, MAX_NUMBER_DIGITS, ascii_int, dsum, json_dim, prod
 from .errors import ConvcalcError, UsageError, quoted, unknown_symbol_error
 from .report import FORMATS
 
@@ -626,19 +626,25 @@ def _torch_source(source: str, input_shape: str | None, partial: bool) -> Any:
 @cli.command()
 @click.argument("model", metavar="MODEL")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
-@click.option("--batch", type=AsciiInt(1, 2**31), default=None, metavar="N",
-              help="Replace the leading (batch) dimension of every input with N.")
+@click.option("--variant", default=None, metavar="NAME", help="The variant to measure, in a file with variants.")
+@click.option("--batch", default=None, metavar="N",
+              help="Replace the leading (batch) dimension of every input with N: a size (8) or a symbol "
+                   "name (N: every figure a formula in N).")
 @click.option("--train", is_flag=True, help="Also what a training step holds: weights, gradients, optimizer "
               "state, activations saved for the backward pass.")
 @click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad"]),
               default="adam", show_default=True, help="With --train: whose state to count.")
+@click.option("--amp", is_flag=True, help="Mixed precision as torch.autocast on a GPU (float16 or bfloat16: "
+              "the same bytes): float32 weights as the master copy, half activations and weight copies.")
+@click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=None,
+              help="Every tensor in this type instead of the model's (float32 unless the file says).")
 @click.option("--device-memory", "device", type=Count(binary=True), default=None, metavar="SIZE",
               help="The largest batch that fits in SIZE (80GiB, 16G, 1.5e10), for inference and for training, "
                    "solved from the closed form in the batch.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
-def memory(model: str, sets: tuple[str, ...], batch: int | None, train: bool, optimizer: str, device: int | None,
-           fmt: str) -> None:
+def memory(model: str, sets: tuple[str, ...], variant: str | None, batch: str | None, train: bool, optimizer: str,
+           amp: bool, dtype: str | None, device: int | None, fmt: str) -> None:
     """Memory of MODEL: per layer its output, the bytes alive once it has run and, with --train,
     what it saves for the backward pass; the inference peak and, with --train, a training step's
     total (PyTorch's rules; exact against torch on CPU, see the README's conventions).
@@ -646,38 +652,75 @@ def memory(model: str, sets: tuple[str, ...], batch: int | None, train: bool, op
     import json
 
     from .importers import load_any as load
-    from .memory import inference_peak, largest_batch, saved_activations, training_memory, with_batch
+    from .memory import (
+        inference_peak,
+        largest_batch,
+        precision,
+        saved_activations,
+        training_memory,
+        with_batch,
+        with_dtype,
+    )
     from .model import Variants
     from .report import memory_text
 
     loaded = load(model)
     if isinstance(loaded, Variants):
-        raise UsageError("memory works on one model; this file has variants", fix="convcalc plan FILE --variant NAME")
-    fits = largest_batch(loaded, device, optimizer, parse_sets(sets)) if device is not None else None
-    if batch is not None:
-        loaded = with_batch(loaded, batch)
-    plan = loaded.plan(**parse_sets(sets))
-    peak = inference_peak(plan)
-    saved = saved_activations(plan) if train else None
-    training = training_memory(plan, optimizer) if train else None
+        if variant is None:
+            raise UsageError("memory works on one model; this file has variants",
+                             fix="--variant " + " | --variant ".join(list(loaded)[:6]))
+        loaded = loaded[variant]
+    elif variant is not None:
+        raise UsageError(f"--variant {variant}: this file has no variants", fix="drop --variant")
+    if dtype is not None:
+        loaded = with_dtype(loaded, dtype)
+    if amp and loaded.dtype != "float32":
+        raise UsageError(f"--amp starts from float32 weights; this model is {loaded.dtype}",
+                         fix="drop --dtype (autocast keeps float32 weights and computes in half)")
+    policy = "cuda" if amp else None
+    symbols = parse_sets(sets)
+    fits = largest_batch(loaded, device, optimizer, symbols, policy) if device is not None else None
+    batch_value = _batch_value(batch) if batch is not None else None
+    if batch_value is not None:
+        loaded = with_batch(loaded, batch_value)
+    plan = (loaded.plan_symbolic(batch_value, **symbols) if isinstance(batch_value, str) else loaded.plan(**symbols))
+    prec = precision(plan, policy)
+    peak = inference_peak(plan, policy)
+    saved = saved_activations(plan, policy) if train else None
+    training = training_memory(plan, optimizer, policy) if train else None
+    output_bytes = [dsum(prod(o) for o in ly.outputs) * prec.of(ly.name) for ly in plan.layers]
     if fmt == "json":
-        report: dict[str, Any] = {"batch": batch, "inference": peak.to_dict(),
-                                  "layers": [{"name": ly.name, "output_bytes": ly.activation_bytes,
-                                              "live_bytes_after": live} for ly, (_, live) in
-                                             zip(plan.layers, peak.after)]}
+        report: dict[str, Any] = {"batch": batch_value, "dtype": "autocast float16" if amp else plan.dtype,
+                                  "inference": peak.to_dict(),
+                                  "layers": [{"name": ly.name, "output_bytes": json_dim(out),
+                                              "live_bytes_after": json_dim(live)} for ly, out, (_, live) in
+                                             zip(plan.layers, output_bytes, peak.after)]}
         if training is not None and saved is not None:
             report["training"] = {"optimizer": optimizer, **training.to_dict()}
             for row, (_, b) in zip(report["layers"], saved.per_layer):
-                row["saved_bytes"] = b
+                row["saved_bytes"] = json_dim(b)
         if fits is not None:
             report["max_batch"] = fits
         text = json.dumps(report, indent=2)
     else:
-        text = memory_text(plan, peak, saved, training, optimizer)
+        text = memory_text(plan, peak, saved, training, optimizer, output_bytes, amp)
         if fits is not None:
             text += (f"largest batch in {device:,} bytes: inference {fits['inference'] or 'none'}, training "
                      f"({optimizer}) {fits['training'] or 'none'}\n")
     write_output(text, None)
+
+
+def _batch_value(text: str) -> int | str:
+    """``--batch``: a size from 1 to 2**31, or a symbol name."""
+    stripped = text.strip()
+    if stripped.isascii() and stripped.isdigit() and len(stripped) <= 12:
+        value = int(stripped)
+        if 1 <= value <= 2**31:
+            return value
+        raise UsageError(f"--batch {text}: a batch is from 1 to {2**31:,}")
+    if stripped.isascii() and stripped.isidentifier() and len(stripped) <= 64:
+        return stripped
+    raise UsageError(f"--batch {text[:40]!r} is neither a size nor a symbol name", fix="--batch 8, or --batch N")
 
 
 @cli.command()

@@ -20,7 +20,12 @@ outputs, except where it makes none, by the rules below (PyTorch's, which the to
   too): they live while the layer runs, 8 bytes per output element, and are freed at once.
 
 Keras never works in place. What no plan can know (a kernel's workspace, the allocator's
-rounding on a GPU) is left out and said so.
+rounding on a GPU) is left out and said so. For Keras models (TensorFlow, JAX or torch backend)
+the PyTorch rules are used: the byte counts of the tensors are the same, but TensorFlow's
+allocator and XLA's fusion free and reuse buffers by their own schedule, which no plan sees.
+
+Mixed precision (``amp="cuda"``, ``convcalc memory --amp``) follows ``torch.autocast``: see
+:data:`AMP_POLICIES` and :func:`precision`.
 
     >>> import convcalc
     >>> plan = convcalc.load("examples/resnet50.yaml").plan()
@@ -50,11 +55,115 @@ class Peak:
     bytes: Dim
     layer: str | None
     live: tuple[tuple[str, Dim], ...]
-    after: tuple[tuple[str, int], ...] = ()  # per layer: bytes alive once it has run (concrete plans)
+    after: tuple[tuple[str, Dim], ...] = ()  # per layer: the bytes alive once it has run
 
     def to_dict(self) -> dict[str, Any]:
         return {"peak_bytes": json_dim(self.bytes), "peak_layer": self.layer,
                 "live": [{"tensor": name, "bytes": json_dim(b)} for name, b in self.live]}
+
+
+# --------------------------------------------------------------------------- precision
+
+HALF = 2  # float16 / bfloat16: bytes per element
+FLOAT = 4
+
+# torch.autocast's op lists (ATen's autocast_mode.h, torch 2.13: AT_FORALL_LOWER_PRECISION_FP,
+# AT_FORALL_FP32, AT_FORALL_FP32_SET_OPT_DTYPE; the CPU lists in autocast_mode.cpp), in the
+# keys of :func:`_autocast_keys`: "lower" ops cast their floating inputs and weights to half
+# (weights through autocast's cache: one half copy of each trainable parameter, kept until the
+# autocast region ends), "fp32" ops cast their inputs to float32; every other op runs in its
+# inputs' dtype (several inputs: the widest, by type promotion, with no copy), so batch norm
+# takes half and keeps float32 statistics. Measured on CPU against torch in tests/test_memory.py.
+AMP_POLICIES: dict[str, dict[str, frozenset[str]]] = {
+    "cuda": {"lower": frozenset({"conv", "conv_transpose", "dense", "matmul", "activation:prelu"}),
+             "fp32": frozenset({"norm:layer", "norm:group", "resize", "resize_to", "activation:softmax",
+                                "activation:log_softmax", "activation:softplus"})},
+    "cpu": {"lower": frozenset({"conv", "conv_transpose", "dense", "matmul", "activation:prelu"}),
+            "fp32": frozenset({"pool:3d", "adaptive_pool:3d"})},
+}
+
+
+def _autocast_keys(step: Any, x: tuple) -> set[str]:
+    keys = {step.kind}
+    for attr in ("fn", "norm_kind"):
+        if hasattr(step, attr):
+            keys.add(f"{step.kind}:{getattr(step, attr)}")
+    if step.kind in ("pool", "adaptive_pool"):
+        keys.add(f"{step.kind}:{len(x) - 2}d")
+    return keys
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Bytes per element of every tensor of a plan: the plan's dtype, or under ``torch.autocast``
+    each op's choice, with the copies autocast makes: per layer the bytes of the cast of its
+    input per step (``casts``, by (layer, step)) and of the half copies of its weights
+    (``weight_copies``, by layer; the backward pass keeps them) and biases (``bias_copies``:
+    autocast's cache holds them to the end of the forward pass, but no backward needs them)."""
+
+    default: int
+    widths: dict[str, int]
+    step_widths: dict[tuple[str, int], int]
+    casts: dict[tuple[str, int], Dim]
+    weight_copies: dict[str, Dim]
+    bias_copies: dict[str, Dim]
+
+    def of(self, name: str) -> int:
+        return self.widths.get(name, self.default)
+
+    def step(self, layer: str, k: int) -> int:
+        return self.step_widths.get((layer, k), self.default)
+
+
+def precision(plan: Plan, amp: str | None = None) -> Precision:
+    """The width of every tensor: ``plan.dtype_bytes``, or with ``amp`` (``"cuda"``, ``"cpu"``)
+    torch.autocast's to float16/bfloat16 on a float32 model (:data:`AMP_POLICIES`).
+
+        >>> import convcalc
+        >>> m = convcalc.Model(framework="pytorch", input=[2, 3, 8, 8])
+        >>> m = m.add("Conv2d", name="conv", out_channels=8, kernel_size=3).add("BatchNorm2d", name="bn")
+        >>> p = precision(m.plan(), "cuda")
+        >>> p.of("conv"), p.of("bn"), p.casts, p.weight_copies, p.bias_copies  # the input, 216 weights, 8 biases
+        (2, 2, {('conv', 0): 768}, {'conv': 432}, {'conv': 16})
+    """
+    if amp is None:
+        return Precision(plan.dtype_bytes, {}, {}, {}, {}, {})
+    if amp not in AMP_POLICIES:
+        raise ValueError(f"unknown autocast device {amp!r}; choose from {', '.join(AMP_POLICIES)}")
+    if plan.dtype != "float32":
+        raise ValueError(f"mixed precision starts from a float32 model; this one is {plan.dtype}")
+    policy = AMP_POLICIES[amp]
+    widths: dict[str, int] = dict.fromkeys(plan.inputs, FLOAT)
+    step_widths: dict[tuple[str, int], int] = {}
+    casts: dict[tuple[str, int], Dim] = {}
+    copies: dict[str, Dim] = {}
+    biases: dict[str, Dim] = {}
+    for ly in plan.layers:
+        w = max((widths.get(s.producer, FLOAT) for s in ly.sources), default=FLOAT)
+        shapes = (ly.input_shapes[0] if ly.input_shapes else (),) + tuple(ly.step_shapes)
+        for k, step in enumerate(ly.steps):
+            keys = _autocast_keys(step, shapes[k])
+            target = HALF if keys & policy["lower"] else FLOAT if keys & policy["fp32"] else None
+            if target is not None and w != target:
+                casts[(ly.name, k)] = prod(shapes[k]) * target
+            if target == HALF and step.params()[0] != 0:
+                bias = _bias_elements(step)
+                copies[ly.name] = dsum([copies.get(ly.name, 0), (step.params()[0] - bias) * HALF])
+                if bias != 0:
+                    biases[ly.name] = dsum([biases.get(ly.name, 0), bias * HALF])
+            if target is not None:
+                w = target
+            elif step.kind == "constant_operand" and step.learned:  # x * gamma (float32): promoted
+                w = max(w, FLOAT)
+            step_widths[(ly.name, k)] = w
+        widths[ly.name] = w
+    return Precision(FLOAT, widths, step_widths, casts, copies, biases)
+
+
+def _bias_elements(step: Any) -> Dim:
+    if not getattr(step, "bias", False):
+        return 0
+    return step.out_features if step.kind == "dense" else step.out_channels
 
 
 def in_place(layer: LayerPlan) -> bool:
@@ -74,12 +183,15 @@ def _contiguous_after(kind: str, step: Any, shape: tuple, contiguous: bool) -> b
     return contiguous
 
 
-def inference_peak(plan: Plan) -> Peak:
-    """The most activation bytes alive at once running ``plan`` forward (see the module).
+def inference_peak(plan: Plan, amp: str | None = None) -> Peak:
+    """The most activation bytes alive at once running ``plan`` forward (see the module); with
+    ``amp`` under ``torch.autocast`` (:func:`precision`), whose input casts live while their layer
+    runs and whose half copies of the weights live until the forward pass ends.
 
     Linear in the layers: a running total is kept, and for a symbolic plan the candidates are
     compared by their value at :data:`PROBE` per symbol (the symbolic bytes are built once, for
     the winner)."""
+    prec = precision(plan, amp)
     probe = _prober(plan)
     last_read: dict[str, int] = {}
     for i, ly in enumerate(plan.layers):
@@ -91,6 +203,7 @@ def inference_peak(plan: Plan) -> Peak:
     values: list[int] = []
     made_by: list[str] = []
     holders: list[set[str]] = []
+    alive: set[int] = set()
     contiguous: dict[str, bool] = {}
 
     def allocate(name: str, size: Dim) -> int:
@@ -98,16 +211,19 @@ def inference_peak(plan: Plan) -> Peak:
         values.append(probe(size))
         made_by.append(name)
         holders.append({name})
+        alive.add(len(sizes) - 1)
         return len(sizes) - 1
 
     live = 0
     for n, s in plan.inputs.items():
-        storage_of[n], contiguous[n] = allocate(n, _bytes(s, plan)), True
+        storage_of[n], contiguous[n] = allocate(n, prod(s) * prec.of(n)), True
         live += values[-1]
     pinned = set(plan.inputs) | final  # the caller holds the inputs; the outputs are returned
-    best, best_layer, best_transient = live, None, 0
-    best_alive = [sid for sid, who in enumerate(holders) if who]
-    after: list[tuple[str, int]] = []
+    copies: Dim = 0  # autocast's half copies of the weights so far: kept to the end of the pass
+    best, best_layer, best_extra, best_alive = live, None, (0, 0), sorted(alive)
+    concrete = all(is_concrete(d) for d in sizes) and all(
+        is_concrete(d) for ly in plan.layers for o in ly.outputs for d in o)
+    after: list[tuple[str, Dim]] = []
     for i, ly in enumerate(plan.layers):
         src = ly.sources[0].producer if ly.sources else None
         kinds = [step.kind for step in ly.steps]
@@ -117,15 +233,19 @@ def inference_peak(plan: Plan) -> Peak:
             holders[sid].add(ly.name)
             contiguous[ly.name] = _view_contiguity(ly, contiguous.get(src, True))
         else:
-            sid = allocate(ly.name, dsum(_bytes(o, plan) for o in ly.outputs))
+            sid = allocate(ly.name, dsum(prod(o) for o in ly.outputs) * prec.of(ly.name))
             live += values[sid]
             contiguous[ly.name] = True
-            transient = _intermediates(ly, plan)
+            transient = dsum([_intermediates(ly, plan, prec),
+                              *(prec.casts.get((ly.name, k), 0) for k in range(len(ly.steps)))])
         storage_of[ly.name] = sid
+        for made in (prec.weight_copies.get(ly.name, 0), prec.bias_copies.get(ly.name, 0)):
+            if made != 0:
+                copies = dsum([copies, made])
+                live += probe(made)
         now = live + probe(transient)
         if now > best:
-            best, best_layer, best_transient = now, ly.name, transient
-            best_alive = [s for s, who in enumerate(holders) if who]
+            best, best_layer, best_extra, best_alive = now, ly.name, (transient, copies), sorted(alive)
         # free what this layer was the last to read (and its own output if nobody reads it)
         done = [n for n in (s.producer for s in ly.sources) if last_read.get(n) == i] + (
             [ly.name] if ly.name not in last_read else [])
@@ -137,10 +257,12 @@ def inference_peak(plan: Plan) -> Peak:
                 who.discard(n)
                 if not who:
                     live -= values[storage_of[n]]
-        after.append((ly.name, live))
-    total = dsum([*(sizes[s] for s in best_alive), best_transient])
-    concrete = all(is_concrete(d) for d in sizes)
-    return Peak(total, best_layer, tuple((made_by[s], sizes[s]) for s in best_alive), tuple(after) if concrete else ())
+                    alive.discard(storage_of[n])
+        after.append((ly.name, live if concrete else dsum([*(sizes[s] for s in sorted(alive)), copies])))
+    transient, copies = best_extra
+    total = dsum([*(sizes[s] for s in best_alive), transient, copies])
+    held = tuple((made_by[s], sizes[s]) for s in best_alive) + ((("half weight copies", copies),) if copies else ())
+    return Peak(total, best_layer, held, tuple(after))
 
 
 PROBE = 1024  # the size at which symbolic candidates for the peak are compared
@@ -172,21 +294,18 @@ def _view_contiguity(ly: LayerPlan, contiguous: bool) -> bool:
 INDEX_BYTES = 8  # int64
 
 
-def _intermediates(ly: LayerPlan, plan: Plan) -> Dim:
+def _intermediates(ly: LayerPlan, plan: Plan, prec: Precision) -> Dim:
     """What a layer holds only while it runs: the largest intermediate of a multi-step layer
     (while its next step makes its output), and PyTorch's max-pool indices."""
     held: Dim = 0
     if len(ly.steps) > 1:
-        held = max((_bytes(s, plan) for s in ly.step_shapes[:-1]), key=lambda b: b if is_concrete(b) else 0, default=0)
+        held = max((prod(s) * prec.step(ly.name, k) for k, s in enumerate(ly.step_shapes[:-1])),
+                   key=lambda b: b if is_concrete(b) else 0, default=0)
     if plan.framework == "pytorch":
         for step, out in zip(ly.steps, ly.step_shapes):
             if step.kind in ("pool", "adaptive_pool") and getattr(step, "mode", None) == "max":
                 held = dsum([held, prod(out) * INDEX_BYTES])
     return held
-
-
-def _bytes(shape: tuple, plan: Plan) -> Dim:
-    return prod(shape) * plan.dtype_bytes
 
 
 # --------------------------------------------------------------------------- saved for backward
@@ -226,27 +345,34 @@ class Saved:
     per_layer: tuple[tuple[str, Dim], ...]
 
 
-def saved_activations(plan: Plan) -> Saved:
+def saved_activations(plan: Plan, amp: str | None = None) -> Saved:
     """The activations a train-mode forward keeps for the backward pass, by PyTorch's rules
-    (the table above), each storage once.
+    (the table above), each storage once; with ``amp``, in autocast's widths (a layer that casts
+    its input saves the cast; autocast's half weight copies are :func:`precision`'s, not here).
 
         >>> import convcalc
         >>> m = convcalc.Model(framework="pytorch", input=[2, 3, 8, 8]).add("Conv2d", out_channels=8, kernel_size=3)
         >>> saved_activations(m.add("ReLU").plan()).bytes  # the conv's input and the ReLU's output
         3840
     """
-    storage, full = _storage_ids(plan, training=True)
+    prec = precision(plan, amp)
+    storage, full = _storage_ids(plan, prec, training=True)
     kept: dict[Any, Dim] = {}
     per_layer = []
     for ly in plan.layers:
         added: list[Dim] = []
         ins = [storage.get(src.producer, ("tensor", src.producer)) for src in ly.sources]
+        in_widths = [prec.of(src.producer) for src in ly.sources]
         shapes = (ly.input_shapes[0] if ly.input_shapes else (),) + tuple(ly.step_shapes)
         for k, step in enumerate(ly.steps):
             x, out = shapes[k], shapes[k + 1]
             x_key = (ins[0] if ins else ("none", ly.name)) if k == 0 else ("step", ly.name, k - 1)
+            x_width = (in_widths[0] if in_widths else prec.default) if k == 0 else prec.step(ly.name, k - 1)
+            if (ly.name, k) in prec.casts:  # autocast's copy of the input is what the op sees
+                x_key, x_width = ("cast", ly.name, k), prec.step(ly.name, k)
             out_key = storage[ly.name] if k == len(ly.steps) - 1 else ("step", ly.name, k)
-            for key, size in _saved_by(step, ly, x, out, x_key, out_key, ins, plan):
+            widths = (x_width, prec.step(ly.name, k), in_widths)
+            for key, size in _saved_by(step, ly, x, out, x_key, out_key, ins, widths):
                 if key not in kept:  # a storage another layer saved already counts once, all of it
                     kept[key] = full.get(key, size)  # (a view saved keeps its whole storage alive)
                     added.append(kept[key])
@@ -255,9 +381,9 @@ def saved_activations(plan: Plan) -> Saved:
 
 
 def _saved_by(step: Any, ly: LayerPlan, x: tuple, out: tuple, x_key: Any, out_key: Any, ins: list,
-              plan: Plan) -> list[tuple[Any, Dim]]:
-    kind, b = step.kind, plan.dtype_bytes
-    stat = 4  # PyTorch keeps batch-norm statistics in float32
+              widths: tuple[int, int, list[int]]) -> list[tuple[Any, Dim]]:
+    kind, (b, b_out, in_widths) = step.kind, widths
+    stat = FLOAT  # PyTorch keeps batch-norm statistics in float32 (under autocast too)
     if kind in ("conv", "conv_transpose", "dense"):
         return [(x_key, prod(x) * b)]
     if kind == "norm":
@@ -268,7 +394,7 @@ def _saved_by(step: Any, ly: LayerPlan, x: tuple, out: tuple, x_key: Any, out_ke
         return [(x_key, prod(x) * b), (("mean", ly.name), rows * stat), (("rstd", ly.name), rows * stat)]
     if kind == "activation":
         if step.fn in SAVES_OUTPUT:
-            return [(out_key, prod(out) * b)]
+            return [(out_key, prod(out) * b_out)]
         # An in-place op whose derivative needs its input: autograd clones the input first
         # (aten.clone before aten.hardtanh_, seen in the oracle) and keeps the clone.
         return [(("clone", ly.name) if in_place(ly) else x_key, prod(x) * b)]
@@ -281,7 +407,7 @@ def _saved_by(step: Any, ly: LayerPlan, x: tuple, out: tuple, x_key: Any, out_ke
         return [] if spatial is not None and all(d == 1 for d in spatial) else [(x_key, prod(x) * b)]
     if kind == "elementwise":
         if step.op in ("mul", "multiply", "div", "divide", "truediv"):
-            return [(key, prod(shape) * b) for key, shape in zip(ins, ly.input_shapes)]
+            return [(key, prod(shape) * w) for key, shape, w in zip(ins, ly.input_shapes, in_widths)]
         return []
     if kind == "constant_operand":  # x * gamma: gamma's gradient needs x when gamma is learned
         return [(x_key, prod(x) * b)] if step.learned and step.op in ("mul", "multiply") else []
@@ -292,11 +418,12 @@ def _saved_by(step: Any, ly: LayerPlan, x: tuple, out: tuple, x_key: Any, out_ke
     return []
 
 
-def _storage_ids(plan: Plan, training: bool = False) -> tuple[dict[str, Any], dict[Any, Dim]]:
+def _storage_ids(plan: Plan, prec: Precision, training: bool = False) -> tuple[dict[str, Any], dict[Any, Dim]]:
     """Each tensor's storage (a view or an in-place layer shares its input's, as in the peak),
     and each storage's full bytes. In training, dropout is not a view: it makes a new tensor."""
     storage: dict[str, Any] = {n: ("tensor", n) for n in plan.inputs}
-    full: dict[Any, Dim] = {("tensor", n): _bytes(s, plan) for n, s in plan.inputs.items()}
+    full: dict[Any, Dim] = {("tensor", n): prod(s) * prec.of(n) for n, s in plan.inputs.items()}
+    full.update({("cast", *where): size for where, size in prec.casts.items()})
     contiguous: dict[str, bool] = {n: True for n in plan.inputs}
     for ly in plan.layers:
         src = ly.sources[0].producer if ly.sources else None
@@ -307,7 +434,7 @@ def _storage_ids(plan: Plan, training: bool = False) -> tuple[dict[str, Any], di
             contiguous[ly.name] = _view_contiguity(ly, contiguous.get(src, True))
         else:
             storage[ly.name] = ("tensor", ly.name)
-            full[storage[ly.name]] = dsum(_bytes(o, plan) for o in ly.outputs)
+            full[storage[ly.name]] = dsum(prod(o) for o in ly.outputs) * prec.of(ly.name)
             contiguous[ly.name] = True
     return storage, full
 
@@ -327,25 +454,30 @@ OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2, "rmsprop": 1
 
 @dataclass(frozen=True)
 class Training:
-    """What one training step holds: the weights, their gradients, the optimizer's state and the
-    activations saved for the backward pass (the peak of the backward pass itself, where
-    activation gradients come and go, is not modelled yet)."""
+    """What one training step holds: the weights, their gradients, the optimizer's state, the
+    activations saved for the backward pass and, under autocast, the half copies of the weights
+    it keeps for the backward pass too (the peak of the backward pass itself, where activation
+    gradients come and go, is not modelled yet)."""
 
     weights_bytes: Dim
     gradient_bytes: Dim
     optimizer_bytes: Dim
     saved_activation_bytes: Dim
     total_bytes: Dim
+    weight_copy_bytes: Dim = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: json_dim(v) for k, v in self.__dict__.items()}
 
 
-def training_memory(plan: Plan, optimizer: str = "adam") -> Training:
+def training_memory(plan: Plan, optimizer: str = "adam", amp: str | None = None) -> Training:
     """Weights (the framework's parameter count: PyTorch buffers such as BatchNorm's running
     statistics are not parameters and are left out), gradients of the trainable ones, the
     optimizer's state (:data:`OPTIMIZER_STATES` tensors per trainable parameter) and the saved
-    activations, in the plan's dtype.
+    activations, in the plan's dtype. With ``amp`` (``torch.autocast`` + ``GradScaler``) the
+    weights, gradients and optimizer state stay float32 — the weights are the fp32 master copy
+    — and autocast's half copies of the weights of convolutions and dense layers are kept for
+    the backward pass (``weight_copy_bytes``); the activations are in autocast's widths.
 
         >>> import convcalc
         >>> m = convcalc.Model(framework="pytorch", input=[2, 3, 8, 8]).add("Conv2d", out_channels=8, kernel_size=3)
@@ -355,12 +487,14 @@ def training_memory(plan: Plan, optimizer: str = "adam") -> Training:
     """
     if optimizer not in OPTIMIZER_STATES:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose from {', '.join(OPTIMIZER_STATES)}")
+    prec = precision(plan, amp)
     b = plan.dtype_bytes
     weights = plan.totals.params * b
     gradients = plan.totals.trainable_params * b
     state = gradients * OPTIMIZER_STATES[optimizer]
-    saved = saved_activations(plan).bytes
-    return Training(weights, gradients, state, saved, dsum([weights, gradients, state, saved]))
+    saved = saved_activations(plan, amp).bytes
+    copies = dsum(prec.weight_copies.values())
+    return Training(weights, gradients, state, saved, dsum([weights, gradients, state, saved, copies]), copies)
 
 
 # --------------------------------------------------------------------------- the largest batch
@@ -376,8 +510,21 @@ def with_batch(model: Any, batch: Any) -> Any:
     return out
 
 
+def with_dtype(model: Any, dtype: str) -> Any:
+    """A copy of ``model`` whose tensors are ``dtype`` (``float16``: 2 bytes per element)."""
+    import copy
+
+    from .dims import DTYPE_BYTES
+
+    if dtype not in DTYPE_BYTES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose from {', '.join(DTYPE_BYTES)}")
+    out = copy.copy(model)
+    out.dtype = dtype
+    return out
+
+
 def largest_batch(model: Any, budget: int, optimizer: str = "adam", symbols: dict | None = None,
-                  ) -> dict[str, int | None]:
+                  amp: str | None = None) -> dict[str, int | None]:
     """The largest batch whose inference (the peak plus the weights) and whose training step
     (:func:`training_memory`) fit in ``budget`` bytes: solved from the closed forms in a batch
     symbol ``N`` (each is ``a*N + c`` for these networks: solved exactly), ``None`` when not even
@@ -394,11 +541,11 @@ def largest_batch(model: Any, budget: int, optimizer: str = "adam", symbols: dic
         name += "_"
     plan = with_batch(model, name).plan_symbolic(name, **dict(symbols or {}))
     n = sympy.Symbol(name, positive=True, integer=True)
-    needs = {"inference": dsum([inference_peak(plan).bytes, plan.totals.params * plan.dtype_bytes]),
-             "training": training_memory(plan, optimizer).total_bytes}
+    needs = {"inference": dsum([inference_peak(plan, amp).bytes, plan.totals.params * plan.dtype_bytes]),
+             "training": training_memory(plan, optimizer, amp).total_bytes}
     out: dict[str, int | None] = {}
     for key, expr in needs.items():
-        poly = sympy.Poly(sympy.expand(sympy.sympify(expr)), n)
+        poly = sympy.Poly(sympy.expand(sympy.Integer(expr) if isinstance(expr, int) else expr), n)
         if poly.degree() > 1:
             raise ValueError(f"the {key} memory is not linear in the batch: {expr}")
         a, c = (int(x) for x in (poly.all_coeffs() if poly.degree() == 1 else (0, poly.all_coeffs()[-1])))
@@ -410,5 +557,5 @@ def largest_batch(model: Any, budget: int, optimizer: str = "adam", symbols: dic
     return out
 
 
-__all__ = ["OPTIMIZER_STATES", "Peak", "Saved", "Training", "inference_peak", "in_place", "largest_batch",
-           "saved_activations", "training_memory", "with_batch"]
+__all__ = ["AMP_POLICIES", "OPTIMIZER_STATES", "Peak", "Precision", "Saved", "Training", "inference_peak", "in_place",
+           "largest_batch", "precision", "saved_activations", "training_memory", "with_batch", "with_dtype"]

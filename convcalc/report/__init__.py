@@ -18,7 +18,7 @@ import io
 import json
 from typing import Any
 
-from ..dims import fmt_dim, fmt_shape, json_dim
+from ..dims import fmt_dim, fmt_shape, free_symbols, json_dim
 from ..memory import inference_peak
 from ..plan import RENDERERS, Plan
 from .conventions import MACS, constraint_lines, conventions
@@ -97,30 +97,56 @@ def render_compare(comparison: Any, fmt: str = "text", layers: bool = False, wid
     return render(compare_document(comparison, fmt, layers), fmt, width=width if fmt == "text" else None)
 
 
-def memory_text(plan: Plan, peak: Any, saved: Any, training: Any, optimizer: str) -> str:
+def memory_text(plan: Plan, peak: Any, saved: Any, training: Any, optimizer: str,
+                output_bytes: list | None = None, amp: bool = False) -> str:
     """`convcalc memory`: per layer its output bytes, the bytes alive once it has run and (with
-    --train) what it newly saves for the backward pass; then the peak and the training totals."""
+    --train) what it newly saves for the backward pass; then the peak and the training totals.
+    Symbolic figures (``--batch N``) print as formulas."""
     header = ["layer", "op", "output", "live after"] + (["saved"] if saved is not None else [])
     rows = []
     saved_by = dict(saved.per_layer) if saved is not None else {}
-    for ly, (_, live) in zip(plan.layers, peak.after):
-        row = [ly.name, ly.op, human_bytes(ly.activation_bytes), human_bytes(live)]
+    outs = output_bytes if output_bytes is not None else [ly.activation_bytes for ly in plan.layers]
+    for ly, out, (_, live) in zip(plan.layers, outs, peak.after):
+        row = [ly.name, ly.op, human_bytes(out), human_bytes(live)]
         if saved is not None:
             row.append(human_bytes(saved_by[ly.name]))
         rows.append(row)
     table = table_text(Table(header, rows, ["left", "left"] + ["right"] * (len(header) - 2)), "text")
-    lines = [f"inference peak: {human_bytes(peak.bytes)} ({peak.bytes:,} bytes) at {peak.layer or 'the inputs'}; "
+    lines = [f"inference peak: {_bytes_and_exact(peak.bytes)} at {peak.layer or 'the inputs'}; "
              "alive then: " + ", ".join(f"{n} {human_bytes(b)}" for n, b in peak.live)]
     if training is not None:
         t = training
-        lines.append(f"training step ({optimizer}): weights {human_bytes(t.weights_bytes)} + gradients "
-                     f"{human_bytes(t.gradient_bytes)} + optimizer state {human_bytes(t.optimizer_bytes)} + saved "
-                     f"activations {human_bytes(t.saved_activation_bytes)} = {human_bytes(t.total_bytes)} "
-                     f"({t.total_bytes:,} bytes)")
-    lines.append("PyTorch's rules (views and in-place layers allocate nothing; max pooling holds int64 indices); "
-                 "left out: buffers (BatchNorm running statistics), optimizer step counters, the backward pass's "
-                 "own transient gradients, a GPU allocator's rounding and kernel workspaces.")
+        copies = f" + half weight copies {human_bytes(t.weight_copy_bytes)}" if amp else ""
+        lines.append(f"training step ({optimizer}{', autocast' if amp else ''}): weights "
+                     f"{human_bytes(t.weights_bytes)} + gradients {human_bytes(t.gradient_bytes)} + optimizer state "
+                     f"{human_bytes(t.optimizer_bytes)} + saved activations {human_bytes(t.saved_activation_bytes)}"
+                     f"{copies} = {_bytes_and_exact(t.total_bytes)}")
+    precision = (f"{plan.dtype} tensors" if not amp else "torch.autocast to float16 on a GPU (bfloat16: the same "
+                 "bytes): float32 weights, gradients and optimizer state, half activations except float32 "
+                 "statistics, and half copies of conv/linear weights kept until the backward pass")
+    lines.append(f"PyTorch's rules, {precision} (views and in-place layers allocate nothing; max pooling holds "
+                 "int64 indices); left out: buffers (BatchNorm running statistics), optimizer step counters, the "
+                 "backward pass's own transient gradients, a GPU allocator's rounding and kernel workspaces.")
     return table + "\n\n" + "\n".join(lines) + "\n"
+
+
+def _bytes_and_exact(n: Any) -> str:
+    """``9.76 MiB (10,235,904 bytes)``; a formula when symbolic, and for ``a*N + c`` in one
+    symbol its reading in units (``85909504*N + 409124992 B (81.9 MiB·N + 390 MiB)``)."""
+    if isinstance(n, int):
+        return f"{human_bytes(n)} ({n:,} bytes)"
+    exact = human_bytes(n)
+    symbols = free_symbols(n)
+    if len(symbols) == 1:
+        import sympy
+
+        (symbol,) = n.free_symbols
+        name = str(symbol)
+        poly = sympy.Poly(sympy.expand(n), symbol)
+        coeffs = poly.all_coeffs()
+        if poly.degree() == 1 and all(c.is_Integer for c in coeffs) and coeffs[1] != 0:
+            exact += f" ({human_bytes(int(coeffs[0]))}·{name} + {human_bytes(int(coeffs[1]))})"
+    return exact
 
 
 def render_check(report: Any) -> str:
