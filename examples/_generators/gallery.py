@@ -121,14 +121,54 @@ def proof_transposed() -> str:
             "transposed convolution it runs.")
 
 
+UNET_BATCHES = (1, 2, 4, 8)
+UNET_DEVICES_GIB = (16, 24, 40, 80)
+
+
+def _unet_memory(batch: int) -> dict[str, int]:
+    """The 'same' U-Net at 2048 x 2048: inference peaks and Adam training steps, float32 and AMP."""
+    import convcalc
+    from convcalc.memory import inference_peak, training_memory, with_batch
+
+    plan = with_batch(convcalc.load(str(ROOT / "examples/unet_2048.yaml"))["same_padding"], batch).plan()
+    weights = plan.totals.params * 4
+    return {"inference": inference_peak(plan).bytes + weights, "inference_amp": inference_peak(plan, "cuda").bytes + weights,
+            "training": training_memory(plan, "adam").total_bytes,
+            "training_amp": training_memory(plan, "adam", "cuda").total_bytes,
+            "saved": training_memory(plan, "adam").saved_activation_bytes}
+
+
+def _unet_fits() -> dict[int, tuple[dict, dict]]:
+    import convcalc
+    from convcalc.memory import largest_batch
+
+    model = convcalc.load(str(ROOT / "examples/unet_2048.yaml"))["same_padding"]
+    return {g: (largest_batch(model, g * 2**30, "adam"), largest_batch(model, g * 2**30, "adam", amp="cuda"))
+            for g in UNET_DEVICES_GIB}
+
+
 def memory_table() -> str:
-    rows = ["| batch | activations float32 | activations float16 | weights float32 |", "|---:|---:|---:|---:|"]
-    for n in (1, 2, 4, 8):
-        p = _plan("examples/unet_2048.yaml", "same_padding", N=n)
-        a = p.totals.activation_bytes
-        rows.append(f"| {n} | {a / 2**30:.2f} GiB | {a / 2 / 2**30:.2f} GiB | {p.totals.params * 4 / 2**20:.1f} MiB |")
-    return "Memory of the 'same' U-Net at 2048 x 2048 (every layer output kept, as training keeps them for the " \
-           "backward pass):\n\n" + "\n".join(rows)
+    from convcalc.report import human_bytes
+
+    rows = ["| batch | inference float32 | inference AMP | training step, Adam, float32 | training step, Adam, AMP |",
+            "|---:|---:|---:|---:|---:|"]
+    for n in UNET_BATCHES:
+        m = _unet_memory(n)
+        rows.append(f"| {n} | {human_bytes(m['inference'])} | {human_bytes(m['inference_amp'])} | "
+                    f"{human_bytes(m['training'])} | {human_bytes(m['training_amp'])} |")
+    fits = ["| device memory | inference float32 | inference AMP | training, Adam, float32 | training, Adam, AMP |",
+            "|---:|---:|---:|---:|---:|"]
+    for g, (f32, amp) in _unet_fits().items():
+        fits.append(f"| {g} GiB | {f32['inference'] or 'none'} | {amp['inference'] or 'none'} | "
+                    f"{f32['training'] or 'none'} | {amp['training'] or 'none'} |")
+    return ("Memory of the 'same' U-Net at 2048 x 2048 (`convcalc memory`, PyTorch's rules: inference = the peak of "
+            "live activations plus the float32 weights; a training step = weights, gradients, Adam's two states and "
+            "the activations saved for the backward pass; AMP = torch.autocast to float16 with float32 master "
+            "weights):\n\n" + "\n".join(rows) + "\n\nThe largest batch that fits, solved from the closed form in "
+            "the batch (`--device-memory`):\n\n" + "\n".join(fits) + "\n\nLeft out: the backward pass's own "
+            "transient gradients, the allocator's rounding and cuDNN's workspaces, and the CUDA context (some "
+            "hundreds of MiB): leave a margin. Keras on TensorFlow may fuse a `Conv2D` with its activation, which "
+            "lowers the inference peak, not what training saves.")
 
 
 # --------------------------------------------------------------------------- the answers
@@ -209,17 +249,23 @@ def answer_multi_kernel() -> str:
 
 
 def answer_unet() -> str:
+    from convcalc.report import human_bytes
+
     p = _plan("examples/unet_2048.yaml", "same_padding")
     enc1 = p.layer("enc1a")
+    one, fits = _unet_memory(1), _unet_fits()
     return (
         "Start with `Input((2048, 2048, 1))` and a U-Net: `Conv2D` blocks with `MaxPooling2D` on the way down, "
         "`Conv2DTranspose` (or `UpSampling2D`) and `Concatenate` with the skips on the way up, and a 1 x 1 "
         "`Conv2D(1, activation='sigmoid')` for the mask; no `Flatten`, no global pooling. With 'same' padding, 64 "
         f"base filters and depth 4 the output is {p.layers[-1].output_shape}, with {p.totals.params:,} parameters "
         f"and {p.totals.macs / 1e12:.2f} T MACs per image. The first layer alone outputs {enc1.output_shape}, "
-        f"{enc1.activation_bytes / 2**30:.0f} GiB in float32, and all layer outputs together "
-        f"{p.totals.activation_bytes / 2**30:.1f} GiB per image — training keeps them for the backward pass, "
-        "which is why a batch of 8 cannot fit on a GPU; train on tiles or with batch 1 in float16. The skips only "
+        f"{enc1.activation_bytes / 2**30:.0f} GiB in float32. A training step under Adam holds "
+        f"{human_bytes(one['training'])} per image in float32 — {human_bytes(one['saved'])} of it activations "
+        f"saved for the backward pass — and {human_bytes(one['training_amp'])} with mixed precision (AMP), so a "
+        f"16 GiB GPU trains {fits[16][0]['training']} image at a time in float32 and {fits[16][1]['training']} with "
+        f"AMP, and an 80 GiB GPU {fits[80][0]['training']} and {fits[80][1]['training']} (the table below); for "
+        "larger batches train on tiles. The skips only "
         "line up when H and W are multiples of 16 (four poolings). The original valid-padding U-Net needs "
         "H = 188 + 16k (2044 is the nearest to 2048) and outputs H - 184."
     )
@@ -272,7 +318,8 @@ PAGES = [
          answer_unet,
          ["convcalc compare examples/unet_2048.yaml --format markdown",
           "convcalc solve examples/unet_2048.yaml --variant same_padding --set N=1",
-          "convcalc solve examples/unet_2048.yaml --variant valid_padding_paper --set N=1 --count 4"],
+          "convcalc solve examples/unet_2048.yaml --variant valid_padding_paper --set N=1 --count 4",
+          "convcalc memory examples/unet_2048.yaml --variant same_padding --train --amp --device-memory 80GiB"],
          [memory_table], title="A U-Net for 2048 x 2048 masks"),
     Page("transposed_conv1d", "A 1-D transposed convolution with stride 2: how are the zeros inserted?",
          answer_transposed,
