@@ -995,6 +995,20 @@ def broadcast_shapes(a: Shape, b: Shape, checks: Checks, what: str) -> Shape:
     return tuple(out)
 
 
+def require_in_place(op: str, x: Shape, out: Shape, checks: Checks) -> None:
+    """An in-place op writes its result into its first input, which therefore cannot grow by
+    broadcasting (PyTorch: "output with shape [...] doesn't match the broadcast shape [...]")."""
+    def grows() -> ShapeError:
+        return ShapeError(f"an in-place {op} writes into its first input {fmt_shape(x)}, but broadcasting makes "
+                          f"{fmt_shape(out)}", reason=Reason.MERGE, data={"axis": None},
+                          fix="use the out-of-place form (a new tensor), or swap the operands")
+
+    if len(out) != len(x):
+        raise grows()
+    for a, b in zip(x, out):
+        checks.require_eq(a, b, grows)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Elementwise(Primitive):
     """Element-wise merge of several inputs (add, subtract, multiply, average, max, min).
@@ -1007,11 +1021,14 @@ class Elementwise(Primitive):
     arity: ClassVar[tuple[int, int | None]] = (1, None)
     op: str
     broadcast: bool = True
+    in_place: bool = False  # PyTorch's add_, mul_, ...: the result is written into the first input
 
     def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
         out = inputs[0]
         for other in inputs[1:]:
             out = self._merge(out, other, checks)
+        if self.in_place:
+            require_in_place(self.op, inputs[0], out, checks)
         return out
 
     def _merge(self, a: Shape, b: Shape, checks: Checks) -> Shape:
@@ -1047,9 +1064,13 @@ class ConstantOperand(Primitive):
     op: str
     shape: tuple[int, ...] = ()
     learned: bool = False
+    in_place: bool = False  # x.mul_(gamma)
 
     def infer(self, inputs: tuple[Shape, ...], checks: Checks) -> Shape:
-        return broadcast_shapes(inputs[0], self.shape, checks, self.op)
+        out = broadcast_shapes(inputs[0], self.shape, checks, self.op)
+        if self.in_place:
+            require_in_place(self.op, inputs[0], out, checks)
+        return out
 
     def params(self) -> tuple[Dim, Dim]:
         return (prod(self.shape) if self.learned else 0, 0)

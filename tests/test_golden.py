@@ -25,7 +25,9 @@ MULTI_OUTPUT = sorted((GOLDEN / "multi_output").glob("*.json"))
 # torch.chunk / torch.split (tests/test_graph.py) and the ops from_torch writes for functional
 # forms (tests/test_import_torch.py) are checked against live torch; CI sets
 # CONVCALC_REQUIRE_TORCH=1, so those checks cannot skip).
-LIVE_CHECKED = {"pytorch": {"chunk", "split", "div", "mean", "transpose", "StochasticDepth", "matmul", "Parameter", "getitem"}}
+LIVE_CHECKED = {"pytorch": {"chunk", "split", "div", "mean", "transpose", "StochasticDepth", "matmul", "Parameter", "getitem",
+                            # in place: tests/test_memory.py, against Tensor.add_ ... on broadcast cases
+                            "add_", "sub_", "mul_", "div_"}}
 # Layers the Keras importer added, compared layer by layer with Keras' own shapes and parameter
 # counts on the Keras applications that use them (tests/test_import_keras.py; fixtures by
 # tests/importers/generators/gen_keras_apps.py): keras.ops add/multiply and tf.keras TFOpLambda

@@ -83,6 +83,21 @@ def test_the_inference_peak_of_torchvision_models_is_torchs_to_the_byte(name, ba
     assert got.bytes == want
 
 
+@pytest.mark.parametrize("name", ["googlenet", "inception_v3", "efficientnet_b0", "mobilenet_v3_small", "regnet_x_400mf",
+                                  "convnext_tiny", "squeezenet1_0", "alexnet", "resnext50_32x4d", "mnasnet1_0"])
+def test_the_inference_peak_of_more_torchvision_models_is_torchs(name):
+    """F.relu(inplace=True) (GoogLeNet, Inception), squeeze-excitation multiplies, layer scale,
+    stochastic depth (the identity at inference), grouped convolutions, batch 2."""
+    torch = torch_or_skip()
+    torchvision = torchvision_or_skip()
+    module = getattr(torchvision.models, name)(**({"aux_logits": False, "init_weights": False}
+                                                   if name in ("googlenet", "inception_v3") else {}))
+    size = 299 if name == "inception_v3" else 224
+    shape = (2, 3, size, size)
+    want = live_peak(torch.fx.symbolic_trace(module), shape)
+    assert inference_peak(convcalc.from_torch(module, shape).plan()).bytes == want
+
+
 LAYERS = st.sampled_from(["conv", "conv_stride", "relu", "relu_inplace", "bn", "maxpool", "avgpool", "maxpool1x1"])
 
 
@@ -503,3 +518,49 @@ def test_the_unet_gallery_figures_are_torchs():
     assert saved_activations(plan).bytes == saved_bytes(module, shape)
     training = training_memory(plan, "adam", "cuda")
     assert training.saved_activation_bytes + training.weight_copy_bytes == saved_bytes(module, shape, amp=True)
+
+
+def test_in_place_tensor_methods_allocate_nothing_as_in_torch():
+    """``y.add_(x)``, ``z += y`` (fx keeps neither in place: ``+`` on a proxy), ``mul_`` and
+    ``torch.relu_`` / ``F.relu(inplace=True)``, run by torch.fx, against the plan."""
+    torch = torch_or_skip()
+    nn, F = torch.nn, torch.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1, self.bn, self.c2 = nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.Conv2d(8, 8, 1)
+
+        def forward(self, x):
+            y = self.bn(self.c1(x))
+            y.add_(x)
+            z = self.c2(y)
+            z.mul_(2.0)
+            return F.relu(torch.relu_(z) + y, inplace=True)
+
+    module = Block().eval()
+    traced = torch.fx.symbolic_trace(module)
+    plan = convcalc.from_torch(module, (2, 8, 16, 16)).plan()
+    assert [ly.op for ly in plan.layers] == ["Conv2d", "BatchNorm2d", "add_", "Conv2d", "mul_", "ReLU", "add", "ReLU"]
+    assert [bool(ly.args.get("inplace")) for ly in plan.layers if ly.op == "ReLU"] == [True, True]
+    assert inference_peak(plan).bytes == live_peak(traced, (2, 8, 16, 16))
+
+
+@pytest.mark.parametrize("op", ["add_", "sub_", "mul_", "div_"])
+@pytest.mark.parametrize("a,b", [((1, 4), (3, 4)), ((3, 4), (1, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)),
+                                 ((2, 3, 4), (2, 3, 4)), ((4,), (2, 4))])
+def test_in_place_ops_accept_and_refuse_as_torch_does(op, a, b):
+    """Tensor.add_ and kin against torch: the result is the first operand's shape, and an
+    operand that would make it grow by broadcasting is refused ("output with shape [...] doesn't
+    match the broadcast shape"), with a fix."""
+    torch = torch_or_skip()
+    model = {"framework": "pytorch", "inputs": {"a": list(a), "b": list(b)},
+             "layers": [{"op": op, "name": "s", "inputs": ["a", "b"]}]}
+    try:
+        want = tuple(getattr(torch.ones(*a), op)(torch.ones(*b)).shape)
+    except RuntimeError as e:
+        assert "doesn't match the broadcast shape" in str(e)
+        with pytest.raises(convcalc.ModelError, match=r"an in-place \w+ writes into its first input"):
+            convcalc.Model.from_dict(model).plan()
+        return
+    assert convcalc.Model.from_dict(model).plan().layers[0].output_shape == want == a

@@ -453,17 +453,18 @@ def channels_last(call: Call, default: bool) -> bool:
     return call.choice("data_format", ["channels_last", "channels_first"], case_insensitive=False) == "channels_last"
 
 
-def binary_builder(op: str, what: str):
+def binary_builder(op: str, what: str, in_place: bool = False):
     """An element-wise ``op`` (broadcasting) of two inputs, or of one input and a fixed tensor
     given by its shape: ``constant_shape`` (a constant: no parameters) or ``weight_shape`` (a
-    learned tensor, e.g. ConvNeXt's layer scale: its elements are parameters)."""
+    learned tensor, e.g. ConvNeXt's layer scale: its elements are parameters). ``in_place``
+    (PyTorch's ``add_``): the result is written into the first input, which must not grow."""
 
     def build(call: Call) -> list[Primitive]:
         given = [k for k in ("constant_shape", "weight_shape") if call.given(k)]
         if len(call.inputs) == 2:
             if given:
                 raise call.fail(given[0], f"{call.op.name} of two tensors takes no {given[0]}")
-            return [Elementwise(op=op)]
+            return [Elementwise(op=op, in_place=in_place)]
         if len(given) != 1:
             raise call.fail("constant_shape", f"{call.op.name} of one input needs the shape of its other operand: "
                             "constant_shape (a constant) or weight_shape (a learned tensor: its elements are params)",
@@ -472,7 +473,7 @@ def binary_builder(op: str, what: str):
         if not isinstance(shape, (list, tuple)):
             raise call.fail(given[0], f"{given[0]} must be a list of sizes, got {shape!r}")
         dims = tuple(call._to_int(given[0], d) for d in shape)
-        return [ConstantOperand(op=op, shape=dims, learned=given[0] == "weight_shape")]
+        return [ConstantOperand(op=op, shape=dims, learned=given[0] == "weight_shape", in_place=in_place)]
 
     build.__doc__ = (f"``{what}``, broadcasting: of two tensors, or of one tensor and a constant (``constant_shape``) "
                      "or a learned tensor (``weight_shape``, counted as parameters).")

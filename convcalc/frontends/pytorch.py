@@ -686,6 +686,9 @@ OPERAND = {"constant_shape": None, "weight_shape": None}
 for _name, _op, _extra in [("add", "add", {"alpha": 1}), ("sub", "subtract", {"alpha": 1}), ("mul", "multiply", {}),
                            ("div", "divide", {"rounding_mode": None})]:
     REG.op(_name, args={**_extra, **OPERAND}, inputs=(1, 2))(binary_builder(_op, f"torch.{_name}"))
+    # Tensor.add_ (and ``out += identity``): in place, so the memory plan allocates nothing for it
+    REG.op(f"{_name}_", args={**_extra, **OPERAND}, inputs=(1, 2))(
+        binary_builder(_op, f"Tensor.{_name}_", in_place=True))
 
 
 @REG.op("mean", args={"dim": None, "keepdim": False, "dtype": None})

@@ -395,8 +395,8 @@ class _Importer:
         if name == "_assert":
             self.refs[node] = _Value(None)
             return
-        binary = {operator.add: "add", operator.iadd: "add", operator.mul: "mul", operator.imul: "mul",
-                  operator.sub: "sub", operator.truediv: "div"}
+        binary = {operator.add: "add", operator.iadd: "add_", operator.mul: "mul", operator.imul: "mul_",
+                  operator.sub: "sub", operator.isub: "sub_", operator.truediv: "div", operator.itruediv: "div_"}
         torch_binary = {"add": "add", "mul": "mul", "sub": "sub", "div": "div", "true_divide": "div"}
         if fn in binary or (qual.startswith("torch.") and name in torch_binary and len(args) >= 2):
             self._binary(node, binary.get(fn) or torch_binary[name], args[0], args[1])
@@ -404,9 +404,16 @@ class _Importer:
         simple = {"relu": "ReLU", "relu6": "ReLU6", "silu": "SiLU", "gelu": "GELU", "sigmoid": "Sigmoid",
                   "tanh": "Tanh", "hardswish": "Hardswish", "hardsigmoid": "Hardsigmoid", "dropout": "Dropout",
                   "stochastic_depth": "StochasticDepth"}
+        if name.endswith("_") and name[:-1] in ("relu", "relu6", "silu", "hardswish", "hardsigmoid") and \
+                qual.startswith("torch."):  # torch.relu_(x): in place
+            self._emit(node, simple[name[:-1]], [args[0]], {"inplace": True}, node.name)
+            return
         if name in simple:
             op = simple[name]
             extra = {}
+            if self._value(self._arg(node, 1 if op in ("ReLU", "ReLU6", "SiLU", "Hardswish", "Hardsigmoid") else 99,
+                                     "inplace", False)) is True:
+                extra["inplace"] = True  # F.relu(x, inplace=True)
             if op == "StochasticDepth":
                 extra = {"p": float(self._arg(node, 1, "p", 0.0)), "mode": self._arg(node, 2, "mode", "row")}
             elif op == "Dropout":
@@ -512,6 +519,8 @@ class _Importer:
 
     def _binary(self, node: Any, op: str, a: Any, b: Any) -> None:
         ta, tb = self._is_tensor(a) and not self._is_weight(a), self._is_tensor(b) and not self._is_weight(b)
+        if op.endswith("_") and not ta:  # `c += x` with c not an activation: a new tensor after all
+            op = op[:-1]
         if ta and tb:
             self._emit(node, op, [a, b], {}, node.name)
             return
@@ -590,8 +599,8 @@ class _Importer:
             dim = rest[1] if len(rest) > 1 else kwargs.get("dim", 0)
             self._emit(node, "split", [x], {"split_size_or_sections": _tuple(self._value(sections)),
                                             "dim": self._value(dim)}, node.name)
-        elif name in ("add", "mul", "sub", "div", "add_", "mul_"):
-            self._binary(node, name.rstrip("_"), x, rest[0])
+        elif name in ("add", "mul", "sub", "div", "add_", "mul_", "sub_", "div_"):
+            self._binary(node, name, x, rest[0])  # add_ stays in place: the memory plan needs it
         elif name in ("expand", "repeat") and self._is_weight(x):  # a parameter broadcast: still its elements
             self.refs[node] = _Weight(self.refs[x].tensor, (self.refs[x].tensor,))
         elif name in ("relu", "relu_", "sigmoid", "tanh"):
