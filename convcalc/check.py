@@ -20,6 +20,7 @@ from .dims import fmt_count, fmt_shape, free_symbols
 from .errors import UsageError
 from .ir import Conv, Pool, Primitive
 from .plan import Plan
+from .reference import field as reference_field
 
 DEFAULT_MAX_MACS = 2 * 10**10
 DEFAULT_MAX_BYTES = 8 * 2**30  # leaves this 24 GiB machine room for everything else
@@ -296,3 +297,142 @@ def _execute(steps: tuple[Primitive, ...], inputs: list[np.ndarray], rng: np.ran
 
 
 __all__ = ["CheckReport", "DEFAULT_MAX_MACS", "Figures", "LayerCheck", "check_plan"]
+
+
+# --------------------------------------------------------------------------- receptive fields
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """One probed output element of one layer: per spatial axis, the input box the closed forms
+    predict (clipped to the input) and the one the executor's window walks measure."""
+
+    layer: str
+    position: tuple[int, ...]
+    predicted: tuple[tuple[int, int] | None, ...]
+    measured: tuple[tuple[int, int] | None, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.predicted == self.measured
+
+
+def check_fields(plan: Plan) -> list[FieldCheck]:
+    """``convcalc check --rf``: for every layer with spatial axes, its first, central and last
+    element along every axis (each axis probed on its own: fields are separable), the predicted
+    box (:class:`convcalc.receptive.ElementBoxes` over real elements: padding depends on nothing) against the measured
+    support (:mod:`convcalc.reference.field`: every weight positive, max pooling as average)."""
+    from .receptive import ElementBoxes, spatial_input_axes
+
+    if plan.is_symbolic:
+        raise UsageError("check --rf runs on concrete sizes", fix="--set H=224 --set W=224 (every symbol)")
+    predict = ElementBoxes(plan, real=True)
+    support = _measure_fields(plan, spatial_input_axes)
+    out: list[FieldCheck] = []
+    for ly in plan.layers:
+        measured = support.get(ly.name)
+        axes = predict.axes(ly.name)
+        if not axes or measured is None:
+            continue
+        shape = ly.output_shape
+        for probe in sorted({0, int(shape[axes[0]]) // 2, int(shape[axes[0]]) - 1}):
+            position = tuple(min(probe, int(shape[ax]) - 1) for ax in axes)
+            predicted, got = [], []
+            for ax, o in zip(axes, position):
+                predicted.append(predict.box(ly.name, ax, o))
+                rows = measured.get(ax, {})
+                boxes = [b for m in rows.values() if (b := reference_field.support_box(m[o])) is not None]
+                got.append((min(b[0] for b in boxes), max(b[1] for b in boxes)) if boxes else None)
+            out.append(FieldCheck(ly.name, position, tuple(predicted), tuple(got)))
+    return out
+
+
+def _measure_fields(plan: Plan, spatial_input_axes: Callable) -> dict[str, dict[int, dict]]:
+    """Per layer: tracked axis -> {(input, axis): dependency matrix} (a ``"whole"`` key marks a
+    tensor whose spatial axes are all mixed)."""
+    from .ir import layout
+
+    fld = reference_field
+    states: dict[str, dict | None] = {}
+    for name, shape in plan.inputs.items():
+        states[name] = {ax: {(name, ax): np.eye(int(shape[ax]), dtype=bool)} for ax in spatial_input_axes(plan, shape)}
+    for ly in plan.layers:
+        ins = [states.get(s.producer) for s in ly.sources]
+        shapes = list(ly.input_shapes)
+        state: dict | None = None
+        for k, step in enumerate(ly.steps):
+            if k > 0:
+                ins, shapes = [state], [ly.step_shapes[k - 1]]
+            state = _field_step(step, ins, shapes, ly.step_shapes[k], fld, layout)
+        states[ly.name] = state
+    return {k: v for k, v in states.items() if v is not None}
+
+
+def _field_step(step: Any, ins: list, shapes: list, out: tuple, fld: Any, layout: Callable) -> dict | None:
+    if not ins or any(s is None for s in ins):
+        return None
+    x, xs, kind = ins[0], shapes[0], step.kind
+
+    def spatial(rank: int, last: bool, fn: Callable) -> dict:
+        lay = layout(xs, rank, last, kind)
+        new = {ax: ms for ax, ms in x.items() if ax != lay.channel_axis}
+        for i, ax in enumerate(lay.spatial_axes):
+            if ax in x:
+                new[ax] = {key: fn(i, ax, m) for key, m in x[ax].items()}
+        return new
+
+    if kind in ("conv", "pool"):
+        pads = step.explicit_padding(xs)
+        if kind == "conv":
+            return spatial(step.rank, step.channels_last, lambda i, ax, m: fld.conv_support(
+                m, step.kernel[i], step.stride[i], step.dilation[i], int(pads[i][0]), int(pads[i][1])))
+        return spatial(step.rank, step.channels_last, lambda i, ax, m: fld.pool_support(
+            m, step.kernel[i], step.stride[i], step.dilation[i], int(pads[i][0]), int(pads[i][1]), step.ceil_mode))
+    if kind == "conv_transpose":
+        return spatial(step.rank, step.channels_last, lambda i, ax, m: fld.transposed_support(
+            m, int(out[ax]), step.kernel[i], step.stride[i], step.dilation[i], int(step.crops[i][0])))
+    if kind == "adaptive_pool":
+        return spatial(step.rank, step.channels_last, lambda i, ax, m: fld.bins_support(m, int(out[ax])))
+    if kind == "global_pool":
+        return None if not step.keepdims else spatial(step.rank, step.channels_last,
+                                                      lambda i, ax, m: fld.whole_support(m))
+    if kind in ("resize", "resize_to"):
+        def resize(i: int, ax: int, m: np.ndarray) -> np.ndarray:
+            scale = float(step.scales[i]) if kind == "resize" and step.sizes is None and step.scales is not None else None
+            return fld.resize_support(m, int(out[ax]), scale, step.mode, step.align_corners)
+        return spatial(step.rank, step.channels_last, resize)
+    if kind == "pixel_shuffle" and not step.inverse:
+        return spatial(len(xs) - 2, False, lambda i, ax, m: fld.repeat_support(m, step.factor))
+    if kind in ("pad", "crop", "crop_to"):
+        begins = ([-b for b, _ in step.widths] if kind == "pad" else [b for b, _ in step.crops] if kind == "crop"
+                  else [b for b, _ in step.crops(xs, shapes[1])])
+        return {ax: ({key: fld.shift_support(m, int(out[ax]), int(begins[ax])) for key, m in ms.items()}
+                     if begins[ax] != 0 or out[ax] != xs[ax] else ms) for ax, ms in x.items()}
+    if kind in ("activation", "identity", "constant_operand") or kind == "split" and step.axis % len(xs) not in x:
+        return x
+    if kind == "norm":
+        mixed = set(x) if step.norm_kind in ("group", "instance") else (
+            {a % len(xs) for a in step.axes} if step.norm_kind == "layer" else set())
+        return {ax: ({key: fld.whole_support(m, m.shape[0]) for key, m in ms.items()} if ax in mixed else ms)
+                for ax, ms in x.items()}
+    if kind in ("elementwise", "concat"):
+        rank = len(out)
+        axis = step.axis % rank if kind == "concat" else None
+        merged: dict[int, dict] = {}
+        for s, shape in zip(ins, shapes):
+            for ax, ms in s.items():
+                oax = ax + rank - len(shape)
+                if oax == axis:
+                    return None
+                target = merged.setdefault(oax, {})
+                for key, m in ms.items():
+                    if m.shape[0] == 1 and out[oax] != 1:
+                        m = np.broadcast_to(m, (int(out[oax]), m.shape[1]))
+                    target[key] = (target[key] | m) if key in target else m
+        return merged
+    if kind == "permute":
+        perm = [p % len(xs) for p in step.perm]
+        return {new: x[old] for new, old in enumerate(perm) if old in x}
+    if kind == "dense" and (len(xs) - 1) not in x:
+        return x
+    return None

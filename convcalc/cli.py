@@ -312,10 +312,12 @@ def make_view(wide: bool, exact_numbers: bool, columns: str, depth: int | None, 
 @click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
 @click.option("--partial", is_flag=True, help="Imported models: keep nodes convcalc cannot model as opaque rows "
               "(MACs unknown, totals as lower bounds) instead of refusing.")
+@click.option("--rf", is_flag=True, help="Add each layer's receptive field: size, effective stride and start per "
+              "spatial axis (= --columns rf; JSON: receptive_field per layer).")
 @view_options
 @handle_errors
 def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_spec: str | None,
-         plot: str | None, symbolic: bool, variants: tuple[str, ...], partial: bool, wide: bool,
+         plot: str | None, symbolic: bool, variants: tuple[str, ...], partial: bool, rf: bool, wide: bool,
          exact_numbers: bool, columns: str, depth: int | None) -> None:
     """Every layer's input and output shape, parameters, MACs, FLOPs and activation memory.
 
@@ -329,7 +331,7 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
     from .report import html_report, render_plan, render_plans
 
     fmt = output_format(fmt, output)
-    view = make_view(wide, exact_numbers, columns, depth, output)
+    view = make_view(wide, exact_numbers, ",".join(filter(None, [columns, "rf" if rf else ""])), depth, output)
     symbols = parse_sets(sets)
     loaded = select_variants(load(model, partial=partial), variants)
     if variants and isinstance(loaded, Variants) and len(loaded) == 1:
@@ -440,9 +442,11 @@ def compare(models: tuple[str, ...], sets: tuple[str, ...], variants: tuple[str,
 @click.option("--max-bytes", type=Count(binary=True), default="8GiB", show_default=True, metavar="SIZE",
               help="Refuse runs whose arrays would take more than SIZE at once (8GiB, 500MiB, 1.5e10).")
 @click.option("--variant", "variants", multiple=True, metavar="NAME", help="Only these variants (repeatable).")
+@click.option("--rf", is_flag=True, help="Check the receptive fields instead: the boxes the closed forms predict for "
+              "the first, central and last element of every spatial layer against the executor's window walks.")
 @handle_errors
 def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: int, max_bytes: int,
-          variants: tuple[str, ...]) -> None:
+          variants: tuple[str, ...], rf: bool) -> None:
     """Run MODEL on random arrays with the reference executor and compare every layer's output
     shape, parameters and MACs with the plan.
 
@@ -459,6 +463,9 @@ def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: int,
     symbols = parse_sets(sets)
     loaded = select_variants(load(model), variants)
     plans = loaded.plan(**symbols) if isinstance(loaded, Variants) else {None: loaded.plan(**symbols)}
+    if rf:
+        _check_fields(plans, fmt)
+        return
     reports = {}
     for key, plan in plans.items():
         with Progress(f"check {key}" if key else "check") as bar:
@@ -480,6 +487,31 @@ def check(model: str, sets: tuple[str, ...], seed: int, fmt: str, max_macs: int,
         message = (f"error: {where}layer '{layer.name}' ({layer.op}) differs from the reference executor: "
                    + "; ".join(layer.differences()))
         raise Failure(message, 3)
+
+
+def _check_fields(plans: dict, fmt: str) -> None:
+    """check --rf: every probe's predicted and measured box; exit 3 on the first disagreement."""
+    import json
+
+    from .check import check_fields
+    from .report import render_field_check, terminal
+
+    results = {key: check_fields(plan) for key, plan in plans.items()}
+    if fmt == "json":
+        def rows(checks: list) -> list[dict[str, Any]]:
+            return [{"layer": c.layer, "position": list(c.position), "predicted": [list(b) if b else None for b in
+                     c.predicted], "measured": [list(b) if b else None for b in c.measured], "ok": c.ok} for c in checks]
+        text = json.dumps(rows(results[None]) if None in results else
+                          {"variants": {k: rows(v) for k, v in results.items()}}, indent=2)
+    else:
+        text = "\n".join((f"variant '{terminal(k)}':\n" if k else "") + render_field_check(v) for k, v in results.items())
+    write_output(text, None)
+    for key, checks in results.items():
+        bad = next((c for c in checks if not c.ok), None)
+        if bad is not None:
+            where = f"variant '{key}': " if key else ""
+            raise Failure(f"error: {where}layer '{bad.layer}' at {list(bad.position)}: the predicted field "
+                          f"{list(bad.predicted)} differs from the measured {list(bad.measured)}", 3)
 
 
 class Progress:
@@ -721,6 +753,107 @@ def _batch_value(text: str) -> int | str:
     if stripped.isascii() and stripped.isidentifier() and len(stripped) <= 64:
         return stripped
     raise UsageError(f"--batch {text[:40]!r} is neither a size nor a symbol name", fix="--batch 8, or --batch N")
+
+
+@cli.command()
+@click.argument("model", metavar="MODEL")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
+@click.option("--variant", default=None, metavar="NAME", help="The variant, in a file with variants.")
+@click.option("--layer", default=None, metavar="NAME", help="Only this layer.")
+@click.option("--at", "at", default=None, metavar="AXIS=I[,AXIS=I]",
+              help="With --layer: the input box that output cell sees (H=3,W=4: by the axis names of the "
+                   "input shape, or by tensor axis number 2=3).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def rf(model: str, sets: tuple[str, ...], variant: str | None, layer: str | None, at: str | None, fmt: str) -> None:
+    """Receptive fields of MODEL's spatial layers: per spatial axis the field's size in input
+    pixels, the effective stride (jump) and where output element 0's field starts (negative:
+    in the padding). Output element i sees start + i*stride .. start + i*stride + size - 1.
+    """
+    import json
+
+    from .importers import load_any as load
+    from .model import Variants
+    from .receptive import element_box, layer_axes, receptive_fields
+    from .report import render_fields
+
+    loaded = load(model)
+    if isinstance(loaded, Variants):
+        if variant is None:
+            raise UsageError("rf works on one model; this file has variants",
+                             fix="--variant " + " | --variant ".join(list(loaded)[:6]))
+        loaded = loaded[variant]
+    elif variant is not None:
+        raise UsageError(f"--variant {variant}: this file has no variants", fix="drop --variant")
+    plan = loaded.plan(**parse_sets(sets))
+    if layer is not None and layer not in {ly.name for ly in plan.layers}:
+        from .errors import did_you_mean
+
+        raise UsageError(f"no layer named {layer!r}.{did_you_mean(layer, [ly.name for ly in plan.layers])}".replace(
+            "..", "."))
+    if at is not None:
+        if layer is None:
+            raise UsageError("--at goes with --layer", fix="--layer NAME --at H=3,W=4")
+        if plan.is_symbolic:
+            raise UsageError("--at needs concrete sizes", fix="--set H=224 --set W=224 (every symbol)")
+        axes = layer_axes(plan, layer)
+        index = _cell_index(at, loaded, plan, layer, axes)
+        box = element_box(plan, layer, index)
+        ly = plan.layer(layer)
+        if fmt == "json":
+            text = json.dumps({"layer": layer, "at": {str(k): v for k, v in index.items()},
+                               "box": {str(ax): list(b) if b else None for ax, b in box.items()}}, indent=2)
+        else:
+            fields = receptive_fields(plan)
+            text = render_fields(plan, fields, [layer]) + "\n" + _box_text(plan, fields[layer], ly, index, box)
+        write_output(text, None)
+        return
+    fields = receptive_fields(plan)
+    names = [layer] if layer else [ly.name for ly in plan.layers]
+    if fmt == "json":
+        text = json.dumps({"layers": [{"name": n, "receptive_field": fields[n].to_dict(), "notes": list(fields[n].notes)}
+                                      for n in names]}, indent=2)
+    else:
+        text = render_fields(plan, fields, names)
+    write_output(text, None)
+
+
+def _cell_index(text: str, model: Any, plan: Any, layer: str, axes: list[int]) -> dict[int, int]:
+    """``H=3,W=4`` (the symbols of the model input's shape) or ``2=3,3=4`` (tensor axes) -> {axis: i}."""
+    shape = plan.layer(layer).output_shape
+    written = next(iter(model.inputs.values()), ())
+    names = {d.strip(): i for i, d in enumerate(written) if isinstance(d, str)}
+    out: dict[int, int] = {}
+    for part in text.split(","):
+        key, eq, value = part.partition("=")
+        key, value = key.strip(), value.strip()
+        if not eq or not value.lstrip("-").isdigit() or len(value) > 12:
+            raise UsageError(f"--at {text!r}: write AXIS=INDEX pairs", fix="--at H=3,W=4")
+        ax = int(key) if key.isdigit() else names.get(key)
+        if ax is None or ax not in axes:
+            raise UsageError(f"--at: {key!r} is not a spatial axis of layer {layer!r} (its spatial axes: "
+                             f"{', '.join(str(a) for a in axes)})", fix="--at 2=3,3=4 (tensor axes)")
+        i = int(value)
+        if not 0 <= i < int(shape[ax]):
+            raise UsageError(f"--at {key}={i}: layer {layer!r} has {shape[ax]} positions on that axis (0 to "
+                             f"{int(shape[ax]) - 1})")
+        out[ax] = i
+    return out
+
+
+def _box_text(plan: Any, field: Any, ly: Any, index: dict[int, int], box: dict) -> str:
+    """The box one output cell sees, per spatial axis, and its part inside the input."""
+    parts = []
+    for (ax, b), a in zip(box.items(), field.axes):
+        if b is None or a is None:
+            parts.append(f"axis {ax}: nothing (this element sees only padding, or a bias)")
+            continue
+        lo, hi = b
+        n = int(plan.inputs[a.input][a.axis])
+        inside = f"; inside the input: {max(lo, 0)}..{min(hi, n - 1)}" if lo < 0 or hi >= n else ""
+        parts.append(f"axis {ax} position {index.get(ax, 0)}: {a.input} axis {a.axis}, pixels {lo}..{hi} "
+                     f"({hi - lo + 1}){inside}")
+    return f"{ly.name} at {', '.join(f'{ax}={i}' for ax, i in index.items())} sees:\n  " + "\n  ".join(parts) + "\n"
 
 
 @cli.command()

@@ -301,3 +301,51 @@ def conv_params(c_in: Dim, c_out: Dim, groups: Dim, kernel_volume: int, bias: bo
     9408
     """
     return norm(c_out * floordiv(c_in, groups) * kernel_volume + (c_out if bias else 0))
+
+
+# --------------------------------------------------------------------------- receptive fields
+# Per axis, a layer's field is written in the *start form*: output element ``i`` sees input
+# pixels ``start + i*j`` to ``start + i*j + r - 1`` (``r`` the size, ``j`` the effective stride
+# or jump, ``start`` negative where the field begins in padding). The model input has
+# ``r = 1, j = 1, start = 0``. Araujo, Norris & Sim, "Computing Receptive Fields of
+# Convolutional Neural Networks", Distill 2019, eqs. (1)-(3) in this notation.
+
+
+def rf_size(r_in: Dim, k_eff: Dim, j_in: Any) -> Any:
+    """``r_out = r_in + (k_eff - 1) * j_in``: a window of ``k_eff`` input elements, each ``j_in``
+    pixels apart and each seeing ``r_in`` pixels.
+
+    >>> rf_size(1, 7, 1), rf_size(7, 3, 2)  # ResNet's 7x7/2 stem, then its 3x3/2 max pool
+    (7, 11)
+    """
+    return norm(r_in + (k_eff - 1) * j_in) if not isinstance(j_in, Fraction) else r_in + (k_eff - 1) * j_in
+
+
+def rf_jump(j_in: Any, s: Dim) -> Any:
+    """``j_out = j_in * s``: neighbouring outputs are ``s`` input elements apart.
+
+    >>> rf_jump(2, 2)
+    4
+    """
+    return j_in * s
+
+
+def rf_start(start_in: Any, pb: Dim, j_in: Any) -> Any:
+    """``start_out = start_in - pb * j_in``: output 0's window begins ``pb`` elements into the
+    padding (a crop or a negative pad moves it the other way).
+
+    >>> rf_start(0, 3, 1), rf_start(-3, 1, 2)  # the stem pads 3, the pool 1 (at jump 2)
+    (-3, -5)
+    """
+    return start_in - pb * j_in if isinstance(start_in, Fraction) or isinstance(j_in, Fraction) else norm(start_in - pb * j_in)
+
+
+def rf_transposed_taps(k: int, s: int, d: int, o: int, crop: int) -> list[int]:
+    """The input elements a transposed convolution's output ``o`` reads: ``i`` with
+    ``i*s + t*d = o + crop`` for a tap ``t`` in ``0..k-1`` (the scatter of §2, ``crop`` its
+    begin padding). Empty where the output is bias alone (``k < s``).
+
+    >>> rf_transposed_taps(3, 2, 1, 0, 1), rf_transposed_taps(3, 2, 1, 1, 1), rf_transposed_taps(1, 2, 1, 1, 0)
+    ([0], [1, 0], [])
+    """
+    return [(o + crop - t * d) // s for t in range(k) if (o + crop - t * d) % s == 0]

@@ -11,7 +11,8 @@ Layers, bottom first (a module may import its own layer and those below it, neve
     frontends/                      framework vocabulary -> IR
     graph, plan                     the layer graph and its walk
     model                           the Python model (builds plans)
-    compare, solve, sweep, check    analyses of plans
+    compare, solve, sweep, check,   analyses of plans
+    memory, receptive
     loader, importers/, report/,    edges: files and other frameworks' models, rendering, the
     cli, face                       command line, the package face
 
@@ -36,7 +37,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("frontends",),
     ("graph", "plan", "blocks"),
     ("model",),
-    ("compare", "solve", "sweep", "check", "memory"),
+    ("compare", "solve", "sweep", "check", "memory", "receptive"),
     ("loader", "importers", "report", "cli", "__init__", "__main__"),
 ]
 # Third-party libraries that belong to one edge module each (style.md: the edges read files,

@@ -55,6 +55,12 @@ def render_plan(plan: Plan, fmt: str = "text", view: View | None = None, **layou
         report = plan.to_dict()
         if not plan.unknown:  # the contract, extended: the inference peak (convcalc.memory)
             report["inference_peak"] = inference_peak(plan).to_dict()
+        if "rf" in view.columns:  # and with --rf each layer's receptive field (convcalc.receptive)
+            from ..receptive import receptive_fields
+
+            fields = receptive_fields(plan)
+            for row in report["layers"]:
+                row["receptive_field"] = fields[row["name"]].to_dict()
         if view.depth is not None:  # and the rows --depth shows, with their sums
             report["blocks"] = blocks_json(plan, view.depth)
         return json.dumps(report, indent=2)
@@ -147,6 +153,46 @@ def _bytes_and_exact(n: Any) -> str:
         if poly.degree() == 1 and all(c.is_Integer for c in coeffs) and coeffs[1] != 0:
             exact += f" ({human_bytes(int(coeffs[0]))}·{name} + {human_bytes(int(coeffs[1]))})"
     return exact
+
+
+def render_fields(plan: Plan, fields: dict, names: list[str]) -> str:
+    """`convcalc rf`: per spatial layer its field's size, jump and start per spatial axis, the
+    notes (merges whose paths disagree), and the convention."""
+    from .tables import rf_cell
+
+    rows = [[n, plan.layer(n).op, fmt_shape(plan.layer(n).output_shape), rf_cell(fields[n], 0), rf_cell(fields[n], 1),
+             rf_cell(fields[n], 2)] for n in names if fields[n].axes or fields[n].whole]
+    lines = [table_text(Table(["layer", "op", "output", "field", "jump", "start"], rows,
+                              ["left", "left", "left", "right", "right", "right"]), "text"), ""]
+    notes = [(n, note) for n in names for note in fields[n].notes]
+    lines += [f"note: {n}: {note}" for n, note in notes[:20]]
+    if len(notes) > 20:
+        lines.append(f"note: ... and {len(notes) - 20} more")
+    lines.append(RF_NOTE)
+    return "\n".join(lines) + "\n"
+
+
+RF_NOTE = ("Output element i sees input pixels start + i*jump to start + i*jump + field - 1 along each spatial axis "
+           "(one value when every axis agrees, else per axis joined by x; start < 0: the field begins in the padding; "
+           "a dilated kernel's field has gaps, its span is given). After a transposed convolution or an upsampling "
+           "the jump is a fraction and the field depends on the element: the largest is given, and element 0's start "
+           "(`convcalc rf --layer NAME --at H=i,W=j` gives one cell's box). 'all': no spatial axis is left (flatten, "
+           "global pooling). Max pooling counts as its window; ~ marks an approximate closed form (symbolic sizes past "
+           "a fractional stride).")
+
+
+def render_field_check(checks: list) -> str:
+    """`convcalc check --rf`: per probed element the predicted and measured boxes."""
+    rows = [[c.layer, ", ".join(str(p) for p in c.position),
+             " x ".join(f"{b[0]}..{b[1]}" if b else "-" for b in c.predicted),
+             " x ".join(f"{b[0]}..{b[1]}" if b else "-" for b in c.measured), "=" if c.ok else "DIFFERS"]
+            for c in checks]
+    table = table_text(Table(["layer", "element", "predicted", "measured", ""], rows, None), "text")
+    agree = sum(c.ok for c in checks)
+    layers = len({c.layer for c in checks})
+    return (f"{table}\n\n{agree} of {len(checks)} probed elements ({layers} layers) see the input box the closed "
+            "forms predict; measured by the executor's window walks with every weight positive and max pooling as "
+            "average (the support of the output's gradient), boxes clipped to the input.\n")
 
 
 def render_check(report: Any) -> str:

@@ -71,7 +71,9 @@ OPTIONAL_COLUMNS = {
     "percent": "the layer's share of the total MACs",
     "kernel": "kernel size", "stride": "stride", "padding": "explicit padding, (begin, end) per axis",
     "groups": "convolution groups",
+    "rf": "receptive field: size, effective stride (jump) and start per spatial axis (also --rf)",
 }
+RF_COLUMNS = ("field", "jump", "start")
 
 
 def cell(figure: Figure, value: Any, exact_numbers: bool, unknown: bool = False, bound: bool = False,
@@ -214,6 +216,32 @@ def _step_argument(ly: Any, key: str) -> str:
     return ""
 
 
+def rf_cell(f: Any, which: int) -> str:
+    """One receptive-field cell: size (0), jump (1) or start (2), one value when every spatial
+    axis agrees, else per axis joined by x; ``all`` where no spatial axis is left.
+
+    >>> from convcalc.receptive import AxisField, Field
+    >>> f = Field("c", (AxisField(7, 2, -3, "x", 2), AxisField(7, 2, -3, "x", 3)))
+    >>> rf_cell(f, 0), rf_cell(f, 2), rf_cell(Field("fc", (), whole=True), 0)
+    ('7', '-3', 'all')
+    """
+    if f.whole and not f.axes:
+        return "all" if which == 0 else ""
+    if not f.axes:
+        return ""
+    values = ["?" if a is None else _rf_text((a.size, a.stride, a.start)[which]) + ("" if a.exact else "~")
+              for a in f.axes]
+    return values[0] if len(set(values)) == 1 else "x".join(values)
+
+
+def _rf_text(v: Any) -> str:
+    from fractions import Fraction
+
+    if isinstance(v, Fraction):
+        return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+    return "?" if v is None else fmt_dim(v)
+
+
 def shorten(text: str, most: int | None) -> str:
     """``text`` cut in the middle to ``most`` characters (``layer4.2…sample.0``).
 
@@ -251,7 +279,12 @@ def plan_table(plan: Plan, *, exact_numbers: bool, view: View = View(), legend: 
         text = cell(f, value, exact_numbers, unknown=unknown, bound=bound, style=style)
         return text if unknown or exact_numbers else name(text, is_concrete(value))
 
-    extra = [c for c in OPTIONAL_COLUMNS if c in wanted and c not in ("input", "flops")]
+    extra = [c for c in OPTIONAL_COLUMNS if c in wanted and c not in ("input", "flops", "rf")]
+    if "rf" in wanted:
+        from ..receptive import receptive_fields
+
+        fields = receptive_fields(plan)
+        extra += list(RF_COLUMNS)
     show_input = "input" in wanted or exact_numbers
     header = ["layer", "op"] + (["input"] if show_input else []) + ["output"] + \
         [f.title(exact_numbers or view.exact) for f in figures] + [("% MACs" if c == "percent" else c) for c in extra]
@@ -270,6 +303,9 @@ def plan_table(plan: Plan, *, exact_numbers: bool, view: View = View(), legend: 
                 m = row.figure("macs")
                 line.append(f"{100 * m / total_macs:.1f}%" if is_concrete(m) and is_concrete(total_macs)
                             and total_macs and not row.unknown("macs") else "")
+            elif c in RF_COLUMNS:  # a long symbolic start is named in the legend, as figures are
+                text = rf_cell(fields[row.last.name], RF_COLUMNS.index(c))
+                line.append(text if len(text) <= 12 or exact_numbers else name(text, False))
             else:
                 line.append(_step_argument(row.first, c) if len(row.layers) == 1 else "")
         rows.append(line)
