@@ -435,4 +435,9 @@ def _field_step(step: Any, ins: list, shapes: list, out: tuple, fld: Any, layout
         return {new: x[old] for new, old in enumerate(perm) if old in x}
     if kind == "dense" and (len(xs) - 1) not in x:
         return x
+    if kind in ("flatten", "reshape"):
+        from .receptive import trailing_axes_kept
+
+        kept = trailing_axes_kept(xs, out, set(x))
+        return None if kept is None else {ax + len(out) - len(xs): x[ax] for ax in kept}
     return None

@@ -18,8 +18,9 @@ elements and the start is element 0's, both exact, found by walking each element
 to the input (:class:`Walk`, which needs concrete sizes). Element-wise merges and
 concatenations along the channels take the union of their inputs' fields, with a note where the
 paths disagree on the stride or on where the fields are centred (a skip off by half a pixel).
-Layers that mix every position of an axis (flatten, a dense layer over it, global pooling,
-layer/group/instance norm over it) see the whole input along it.
+Layers that mix every position of an axis (flatten, a dense layer over it, global pooling or
+adaptive pooling to one cell, layer/group/instance norm over it) see the whole input: so does
+everything a squeeze-excitation's global context is multiplied into.
 
     >>> import convcalc
     >>> f = receptive_fields(convcalc.load("examples/resnet50.yaml").plan())
@@ -212,7 +213,9 @@ class _Propagation:
                 a = x.axes.get(ax)
                 if a is not None:
                     new[ax] = self._bins(a, xs[ax], out_shape[ax])
-            return _State(new, len(out_shape))
+            # pooled to one cell (squeeze-excitation, the classifier's pooling): global context
+            pooled = all(out_shape[ax] == 1 for ax in lay.spatial_axes if x.axes.get(ax) is not None)
+            return _State(new, len(out_shape), whole=pooled and bool(x.axes))
         if kind == "global_pool":
             lay = layout(xs, step.rank, step.channels_last, kind)
             if not step.keepdims:
@@ -244,13 +247,18 @@ class _Propagation:
             if step.norm_kind in ("group", "instance"):  # per-sample statistics over the spatial axes
                 mixed = set(x.axes)
             new = {ax: (self._whole(a, xs[ax]) if ax in mixed and a is not None else a) for ax, a in x.axes.items()}
-            return _State(new, len(out_shape), whole=x.whole)
+            return _State(new, len(out_shape), whole=x.whole or bool(mixed & set(x.axes)))
         if kind in ("elementwise", "concat"):
             return self._merge(step, ins, shapes, out_shape, notes, ly)
         if kind == "permute":
             perm = [p % len(xs) for p in step.perm]
             return _State({new: x.axes[old] for new, old in enumerate(perm) if old in x.axes}, len(out_shape))
-        if kind in ("flatten", "reshape", "dense", "reduce", "matmul"):
+        if kind in ("flatten", "reshape"):
+            kept = trailing_axes_kept(xs, out_shape, set(x.axes))
+            if kept is not None:  # a channel shuffle: the spatial axes pass unchanged at the end
+                return _State({ax + len(out_shape) - len(xs): x.axes[ax] for ax in kept}, len(out_shape))
+            return _State({}, len(out_shape), whole=bool(x.axes))
+        if kind in ("dense", "reduce", "matmul"):
             if kind == "dense" and (len(xs) - 1) not in x.axes:
                 return _State(dict(x.axes), len(out_shape))
             if kind == "reduce" and not ({a % len(xs) for a in step.axes} & set(x.axes)):
@@ -352,7 +360,7 @@ class _Propagation:
         centres = {p.start + Fraction(1, 2) * (p.size - 1) for p in parts if _all_concrete(p.start, p.size)}
         if len(centres) > 1 and len(jumps) == 1:
             off = max(centres) - min(centres)
-            notes.append(f"{name}: the merged fields are centred {_show(off)} pixel{'s' * (off != 1)} apart")
+            notes.append(f"{name}: the merged fields of element 0 are centred {_show(off)} pixel{'s' * (off != 1)} apart")
         size = end - start if any(isinstance(v, Fraction) for v in (start, end)) else norm(end - start)
         return _Axis(size, min(jumps, key=_sort_key), start, node, parts[0].input, parts[0].in_axis,
                      all(p.exact for p in parts) and len(jumps) == 1, math.lcm(*(p.period for p in parts)))
@@ -360,7 +368,7 @@ class _Propagation:
     # -- the result -----------------------------------------------------------------------------
 
     def _field(self, ly: LayerPlan, state: _State, notes: list[str]) -> Field:
-        if state.whole and not state.axes:
+        if state.whole:  # global context: every input pixel, whatever the input's size
             return Field(ly.name, (), True, tuple(dict.fromkeys(notes)))
         axes: list[AxisField | None] = []
         walk = None
@@ -378,6 +386,23 @@ class _Propagation:
                 notes.append("past a fractional stride with symbolic sizes: --set the sizes for the exact field")
             axes.append(AxisField(size, a.jump, start, a.input, a.in_axis, exact))
         return Field(ly.name, tuple(axes), state.whole, tuple(dict.fromkeys(notes)))
+
+
+def trailing_axes_kept(x: tuple, out: tuple, tracked: set[int]) -> list[int] | None:
+    """The tracked axes a reshape leaves in place: the last axes of equal sizes in ``x`` and
+    ``out`` (ShuffleNet's ``view(b, g, c/g, h, w)``), when every tracked axis is among them;
+    ``None`` when a tracked axis is merged or split (a flatten: the whole input).
+
+    >>> trailing_axes_kept((1, 2, 58, 28, 28), (1, 116, 28, 28), {3, 4}), trailing_axes_kept((1, 8, 7, 7), (1, 392), {2, 3})
+    ([3, 4], None)
+    """
+    k = 0
+    while k < min(len(x), len(out)) and x[len(x) - 1 - k] == out[len(out) - 1 - k]:
+        k += 1
+    kept = set(range(len(x) - k, len(x)))
+    if not tracked <= kept:
+        return None
+    return sorted(tracked)
 
 
 def _fold(pick: Any, values: list) -> Any:
@@ -554,4 +579,4 @@ def layer_axes(plan: Plan, layer: str) -> list[int]:
 
 
 __all__ = ["AxisField", "ElementBoxes", "Field", "Walk", "element_box", "layer_axes", "receptive_fields", "resize_taps",
-           "spatial_input_axes"]
+           "spatial_input_axes", "trailing_axes_kept"]

@@ -68,11 +68,12 @@ def predicted_box(plan, layer, index):
     ("resnet50", 512, "layer4.", 427, 32),
     ("vgg16", 256, "features.", 212, 32),
     ("alexnet", 320, "features.", 195, 32),
+    ("shufflenet_v2_x0_5", 576, "conv5.", 527, 32),  # channel shuffles: views that keep H and W
 ])
 def test_the_textbook_fields_are_torchs_gradient_support(name, size, layer, field, jump):
-    """ResNet-50's last feature map sees 427 pixels, VGG-16's features 212, AlexNet's 195 — the
-    figures of `convcalc rf` on the imported torchvision modules, and the boxes of their centre
-    and first element measured on torch's own gradient."""
+    """ResNet-50's last feature map sees 427 pixels, VGG-16's features 212, AlexNet's 195 (and
+    ShuffleNetV2's 527) — the figures of `convcalc rf` on the imported torchvision modules, and
+    the boxes of their centre and first element measured on torch's own gradient."""
     torch = torch_or_skip()
     torchvision = torchvision_or_skip()
     module = getattr(torchvision.models, name)().eval()
@@ -82,7 +83,9 @@ def test_the_textbook_fields_are_torchs_gradient_support(name, size, layer, fiel
     last = fields[[ly.name for ly in plan.layers if ly.name.startswith(layer)][-1]]  # the last feature map
     assert [a.size for a in last.axes] == [field, field] and [a.stride for a in last.axes] == [jump, jump]
     trunk = {"resnet50": lambda m: torch.nn.Sequential(*list(m.children())[:-2]),
-             "vgg16": lambda m: m.features, "alexnet": lambda m: m.features}[name](positive(torch, module))
+             "vgg16": lambda m: m.features, "alexnet": lambda m: m.features,
+             "shufflenet_v2_x0_5": lambda m: torch.nn.Sequential(m.conv1, m.maxpool, m.stage2, m.stage3, m.stage4,
+                                                                 m.conv5)}[name](positive(torch, module))
     out = plan.layer(last.layer).output_shape
     for i in (out[2] // 2, 0):
         got = torch_box(torch, trunk, shape, (0, 0, i, i))
@@ -279,6 +282,10 @@ def test_a_skip_off_by_half_a_pixel_is_noted():
     field = receptive_fields(m.plan())["sum"]
     assert [a.size for a in field.axes] == [3, 3]
     assert any("centred 1/2 pixels apart" in n for n in field.notes)
+    m.add("Conv2D", name="down", filters=4, kernel_size=1, strides=2, inputs=["input"])
+    m.add("MaxPooling2D", name="pooled", pool_size=2, inputs=["sum"])
+    m.add("Add", name="both", inputs=["down", "pooled"])
+    assert not any("stride" in n for n in receptive_fields(m.plan())["both"].notes)  # both at jump 2
 
 
 def test_plan_rf_columns_and_json(runner):
@@ -313,3 +320,68 @@ def test_rf_at_one_cell(runner):
     for bad in (["--at", "H=3"], ["--layer", "conv1", "--at", "H=999"], ["--layer", "conv1", "--at", "C=1"],
                 ["--layer", "nope"]):
         assert runner.invoke(cli, ["rf", path, *bad]).exit_code == 2, bad
+
+
+def test_the_valid_unet_fields_are_torchs():
+    """examples/unet_original.yaml at 572: cropped skips, 2x2 up-convolutions (each output sees
+    one input element: the field depends on the phase). torch's gradient support of a thin twin
+    (2 channels everywhere: a field does not depend on the channels) for several output cells,
+    and the notes on the skips, whose fields of element 0 are not centred alike."""
+    torch = torch_or_skip()
+    nn = torch.nn
+
+    class Thin(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = nn.ModuleList(nn.Sequential(nn.Conv2d(c, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 3), nn.ReLU())
+                                     for c in (1, 2, 2, 2, 2))
+            self.up = nn.ModuleList(nn.ConvTranspose2d(2, 2, 2, stride=2) for _ in range(4))
+            self.dec = nn.ModuleList(nn.Sequential(nn.Conv2d(4, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 3), nn.ReLU())
+                                     for _ in range(4))
+            self.head = nn.Conv2d(2, 2, 1)
+
+        def forward(self, x):
+            skips = []
+            for i, enc in enumerate(self.enc):
+                x = enc(x)
+                if i < 4:
+                    skips.append(x)
+                    x = nn.functional.avg_pool2d(x, 2)  # max pooling measured as average
+            for up, dec, skip, c in zip(self.up, self.dec, reversed(skips), (4, 16, 40, 88)):
+                x = dec(torch.cat([skip[:, :, c:-c, c:-c], up(x)], 1))
+            return self.head(x)
+
+    module = positive(torch, Thin())
+    plan = convcalc.load(str(EXAMPLES / "unet_original.yaml")).plan()
+    for i in (0, 1, 2, 3, 17, 193, 387):
+        assert torch_box(torch, module, (1, 1, 572, 572), (0, 0, i, 387 - i)) == \
+            predicted_box(plan, "head", (i, 387 - i)), i
+    field = receptive_fields(plan)["head"].axes[0]
+    assert (field.size, field.stride, field.start) == (204, 1, 0)
+    assert "axis 1: the merged fields of element 0 are centred 15/2 pixels apart" in receptive_fields(plan)["cat4"].notes
+
+
+def test_global_context_sees_the_whole_input():
+    """A squeeze-excitation (average pooling to one cell, multiplied back into the features):
+    from there on every output depends on every input pixel — torch's gradient says so — and
+    the field is 'all', not the span of the pooled window."""
+    torch = torch_or_skip()
+    nn = torch.nn
+
+    class SE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.pool, self.fc, self.after = (nn.Conv2d(2, 2, 3, padding=1), nn.AdaptiveAvgPool2d(1),
+                                                         nn.Conv2d(2, 2, 1), nn.Conv2d(2, 2, 1))
+
+        def forward(self, x):
+            y = self.conv(x)
+            return self.after(y * torch.sigmoid(self.fc(self.pool(y))))
+
+    module = positive(torch, SE())
+    assert torch_box(torch, module, (1, 2, 20, 20), (0, 0, 0, 0)) == [(0, 19), (0, 19)]
+    plan = convcalc.from_torch(module, (1, 2, 20, 20)).plan()
+    fields = receptive_fields(plan)
+    assert fields[plan.layers[0].name].axes[0].size == 3
+    assert fields[plan.layers[-1].name].whole and fields[plan.layers[-1].name].to_dict() is None
+    assert all(r.ok for r in check_fields(plan))
