@@ -378,3 +378,91 @@ def test_solve_layer_with_no_answer_exits_1_with_the_nearest_sizes(runner, write
     assert result.stderr.startswith("error: no argument combination of 'c' gives 1000")
     wrong_axis = runner.invoke(cli, ["solve", path, "--layer", "c", "--output", "H=25"])
     assert wrong_axis.exit_code == 2 and "a 1-D layer has the one axis L, not 'H'" in wrong_axis.stderr
+
+
+def test_ceil_mode_pooling_keeps_one_rounding_and_is_exact():
+    """The symbolic ceil-mode rule (one floor, its numerator picked from the arguments) against
+    the concrete rule (round up, then drop a window that starts past the input) on every size."""
+    from convcalc.formulas import effective_kernel, pool_out
+
+    xs = np.arange(1, 200)
+    for k in range(1, 6):
+        for s in range(1, 5):
+            for d in (1, 2):
+                k_eff = effective_kernel(k, d)
+                for pb in range(0, 4):
+                    for pe in range(0, 9):
+                        expr = pool_out(H, k, s, pb, pe, d, ceil_mode=True)
+                        assert len(expr.atoms(sympy.floor, sympy.ceiling)) <= 1, (k, s, d, pb, pe, expr)
+                        ok = xs + pb + pe - k_eff + s - 1 >= 0
+                        want = [pool_out(int(x), k, s, pb, pe, d, ceil_mode=True) for x in xs[ok]]
+                        assert compile_int(expr)(H=xs[ok]).tolist() == want, (k, s, d, pb, pe)
+
+
+def test_three_ceil_mode_pools_print_as_torch_does():
+    """Issue 14's smallest case: GoogLeNet's and SqueezeNet's MaxPool2d(3, 2, ceil_mode=True)."""
+    model = convcalc.Model(framework="pytorch", input=[1, 1, "H", 8])
+    for name in ("p1", "p2", "p3"):
+        model.add("MaxPool2d", name=name, kernel_size=3, stride=2, ceil_mode=True)
+    plan = model.plan_symbolic()
+    assert [fmt_dim(ly.output_shape[2]) for ly in plan.layers] == ["floor(H/2)", "floor(H/4)", "floor(H/8)"]
+
+
+KINDS = {"pytorch": ["torch_conv", "torch_pool", "torch_ceil_pool"], "keras": ["keras_valid", "keras_same",
+                                                                             "keras_pool_same"],
+         "onnx": ["onnx_conv", "onnx_ceil_pool"]}
+
+
+@st.composite
+def chains(draw):
+    framework = draw(st.sampled_from(sorted(KINDS)))
+    layer = st.tuples(st.sampled_from(KINDS[framework]), st.integers(1, 5), st.integers(1, 3), st.integers(1, 2),
+                      st.integers(0, 2))
+    return framework, draw(st.lists(layer, min_size=1, max_size=6))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chains())
+def test_random_chains_keep_one_rounding_per_axis(drawn):
+    """Chains of convolutions and pools of any mode (PyTorch, Keras, ONNX rules: ceil_mode,
+    padding, dilation, 'same'): every layer's size is one rounding of the input's (a chain of
+    floors and ceilings of integer offsets is one), equal to the concrete plan at sampled sizes."""
+    framework, chain = drawn
+    layers = []
+    for kind, k, s, d, p in chain:
+        if kind == "torch_conv":
+            layers.append({"op": "Conv1d", "out_channels": 2, "kernel_size": k, "stride": s, "dilation": d,
+                           "padding": min(p, k // 2)})
+        elif kind in ("torch_pool", "torch_ceil_pool"):
+            layers.append({"op": "MaxPool1d", "kernel_size": max(k, 2), "stride": s, "dilation": d,
+                           "padding": min(p, max(k, 2) // 2), "ceil_mode": kind == "torch_ceil_pool"})
+        elif kind in ("keras_valid", "keras_same"):
+            layers.append({"op": "Conv1D", "filters": 2, "kernel_size": k, "strides": s,
+                           "padding": "same" if kind == "keras_same" else "valid"})
+        elif kind == "keras_pool_same":
+            layers.append({"op": "MaxPooling1D", "pool_size": max(k, 2), "strides": s, "padding": "same"})
+        elif kind == "onnx_conv":
+            layers.append({"op": "Conv", "out_channels": 2, "kernel_shape": [k], "strides": [s], "dilations": [d],
+                           "pads": [p, p]})
+        else:
+            layers.append({"op": "MaxPool", "kernel_shape": [max(k, 2)], "strides": [s], "pads": [min(p, 1), p],
+                           "ceil_mode": 1})
+    shape = {"pytorch": [1, 2, "L"], "keras": [1, "L", 2], "onnx": [1, 2, "L"]}[framework]
+    axis = 1 if framework == "keras" else 2
+    model = convcalc.Model.from_dict({"framework": framework, "input": shape,
+                                      "layers": [{**ly, "name": f"l{i}"} for i, ly in enumerate(layers)]})
+    plan = model.plan_symbolic()
+    for ly in plan.layers:
+        size = ly.output_shape[axis]
+        if not isinstance(size, int):
+            assert len(size.atoms(sympy.floor, sympy.ceiling)) <= 1, (layers, ly.name, size)
+    compared = 0
+    for L in (64, 97, 128, 211):
+        try:
+            concrete = model.plan(L=L)
+        except ModelError:
+            continue
+        compared += 1
+        for sym, con in zip(plan.layers, concrete.layers):
+            assert subs(sym.output_shape[axis], {"L": L}) == con.output_shape[axis], (layers, sym.name, L)
+    assert compared or len(layers) > 3  # short chains fit at these sizes
