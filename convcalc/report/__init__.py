@@ -23,8 +23,6 @@ from ..memory import inference_peak
 from ..plan import RENDERERS, Plan
 from .conventions import MACS, constraint_lines, conventions
 from .escape import note, terminal
-from .html import html_report, sweep_report
-from .plot import plot_sweep
 from .render import FORMATS, render, table_text, table_width
 from .tables import (
     CHECK_NOTE,
@@ -276,8 +274,24 @@ def render_sweep(result: Any, fmt: str) -> str:
         lines.insert(0, "# " + MACS + " activation_bytes: every layer output, batch included.")  # a header comment
         return "\n".join(lines) + "\n"
     if fmt == "html":
+        from .html import sweep_report
+
         return sweep_report(result, table_text(table, "html"), SWEEP_NOTE)
     return table_text(table, "text" if fmt == "text" else "github") + "\n\n" + SWEEP_NOTE + "\n"
+
+
+def html_report(plans: Any, view: View | None = None) -> str:
+    """The self-contained HTML page (:func:`convcalc.report.html.html_report`), imported when asked."""
+    from .html import html_report as page
+
+    return page(plans, view)
+
+
+def plot_sweep(result: Any, path: str) -> None:
+    """The sweep's plot (:func:`convcalc.report.plot.plot_sweep`: needs matplotlib)."""
+    from .plot import plot_sweep as draw
+
+    draw(result, path)
 
 
 __all__ = [

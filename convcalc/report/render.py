@@ -1,5 +1,6 @@
 """One renderer per format: a :class:`~convcalc.report.tables.Document` as text, GitHub or pipe
-markdown, LaTeX (booktabs), HTML or CSV. The only module of convcalc that imports ``tabulate``.
+markdown, LaTeX (booktabs), HTML or CSV. The only module of convcalc that imports ``tabulate``
+(for every format but text, which :func:`simple_table` draws).
 
 Every format has the same parts in the same order: the title (not in LaTeX and CSV), the first
 table, the notes (LaTeX comments, HTML paragraphs, markdown bullets, CSV ``#`` lines), then any
@@ -22,18 +23,59 @@ TABLE_STYLES = {"text": "simple", "github": "github", "markdown": "pipe", "latex
 
 def table_text(table: Table, fmt: str) -> str:
     """One table in ``fmt`` (any of :data:`TABLE_STYLES`)."""
-    from tabulate import tabulate  # the renderers' library, loaded only when a table is drawn
-
     rows = [[cell(str(v), fmt) for v in row] for row in table.rows]
     header = [cell(str(h), fmt) for h in table.header]
+    if fmt == "text" and not any("\n" in c for row in [header, *rows] for c in row):
+        return simple_table(header, rows, table.align)
+    from tabulate import tabulate  # the other formats' library, loaded only when one is drawn
+
     return tabulate(rows, header, tablefmt=TABLE_STYLES[fmt], colalign=table.align, disable_numparse=True)
+
+
+def simple_table(header: list[str], rows: list[list[str]], align: list[str] | None) -> str:
+    """tabulate's "simple" format, byte for byte (``tests/test_render.py`` compares them), without
+    importing it — the text table is what every plain ``convcalc plan`` draws, and tabulate's
+    import (importlib.metadata for its version, wcwidth) costs a sixth of the start-up. Columns
+    two spaces apart, each as wide as its widest cell or its header plus two, cells (not headers)
+    stripped, lines stripped at the end; widths as a terminal shows them (:func:`display_width`).
+
+        >>> print(simple_table(["layer", "MACs"], [["conv1", "118 M"], ["fc", "2.05 M"]], ["left", "right"]))
+        layer      MACs
+        -------  ------
+        conv1     118 M
+        fc       2.05 M
+    """
+    rows = [[c.strip() for c in row] for row in rows]  # (headers keep their spaces, as in tabulate)
+    widths = [max([display_width(h) + 2, *(display_width(r[i]) for r in rows if i < len(r))]) for i, h in
+              enumerate(header)]
+    aligns = list(align) if align and rows else ["left"] * len(header)  # no rows: tabulate aligns headers left
+
+    def line(cells: list[str]) -> str:
+        parts = []
+        for text, w, a in zip(cells, widths, aligns):
+            pad = " " * (w - display_width(text))
+            parts.append(pad + text if a == "right" else text + pad)
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: East Asian wide and full-width characters two,
+    combining marks none (what wcwidth, which tabulate uses when installed, says for these)."""
+    if text.isascii():
+        return len(text)
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def table_width(table: Table) -> int:
     """The width of ``table`` as text (tabulate's "simple": columns two spaces apart), without
     drawing it."""
     # tabulate's MIN_PADDING: a column is at least its header and two more wide.
-    widths = [max(len(cell(str(h), "text")) + 2, *(len(cell(str(r[i]), "text")) for r in table.rows))
+    widths = [max([display_width(cell(str(h), "text").strip()) + 2,
+                   *(display_width(cell(str(r[i]), "text").strip()) for r in table.rows)])
               for i, h in enumerate(table.header)]
     return sum(widths) + 2 * (len(widths) - 1)
 

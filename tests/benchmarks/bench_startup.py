@@ -1,0 +1,64 @@
+"""Benchmark: start-up of a concrete `convcalc plan`, against a bare interpreter (issue 14).
+
+    python tests/benchmarks/bench_startup.py [--runs 15]
+
+Target: `convcalc plan examples/resnet50.yaml` within 3.7x of `python -c pass`, both measured in
+one run, interleaved. Measured as a user's install runs it, with bytecode compiled: pip compiles
+at install, but a machine that sets PYTHONDONTWRITEBYTECODE=1 (this one does) makes every run of
+an editable install recompile, a quarter of the wall time; the benchmark unsets it for both
+commands and says so. Prints the ratio and the slowest imports (``python -X importtime``).
+Exits 1 if the target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET_RATIO = 3.7
+PLAN = [sys.executable, "-m", "convcalc", "plan", "examples/resnet50.yaml"]
+BARE = [sys.executable, "-c", "pass"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    runs = parser.parse_args().runs
+    env = dict(os.environ)
+    unset = env.pop("PYTHONDONTWRITEBYTECODE", None) is not None
+
+    def wall(cmd: list[str]) -> float:
+        t0 = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - t0
+
+    wall(PLAN), wall(BARE)  # compile the bytecode, warm the file cache
+    plan, bare = [], []
+    for _ in range(runs):  # interleaved: both see the same machine load
+        plan.append(wall(PLAN))
+        bare.append(wall(BARE))
+    p, b = statistics.median(plan), statistics.median(bare)
+    note = " (PYTHONDONTWRITEBYTECODE unset for the runs: bytecode compiled, as a pip install runs)" if unset else ""
+    print(f"convcalc plan examples/resnet50.yaml: median {p * 1000:.0f} ms; python -c pass: median {b * 1000:.0f} ms; "
+          f"ratio {p / b:.2f} (target {TARGET_RATIO}){note}")
+    proc = subprocess.run([sys.executable, "-X", "importtime", *PLAN[1:]], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=True)
+    rows = []
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and line.split("|")[1].strip().isdigit():
+            _, self_us, cumulative, name = (part.strip() for part in line.replace("import time:", "|").split("|"))
+            rows.append((int(cumulative), int(self_us), name))
+    print("slowest imports (cumulative ms, own ms, module):")
+    for cumulative, own, name in sorted(rows, reverse=True)[:12]:
+        print(f"  {cumulative / 1000:6.1f}  {own / 1000:5.1f}  {name}")
+    return 0 if p / b <= TARGET_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
