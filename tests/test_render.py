@@ -19,9 +19,20 @@ CELL = st.text(ALPHABET, max_size=12)
     st.lists(st.lists(CELL, min_size=n, max_size=n), max_size=6),
     st.one_of(st.none(), st.lists(st.sampled_from(["left", "right"]), min_size=n, max_size=n)))))
 def test_the_text_table_is_tabulates_simple(table):
+    import tabulate as tabulate_module
+
+    # the reference is tabulate measuring display widths (wcwidth, a test extra); without it
+    # tabulate counts a CJK character as one column and misaligns it
+    assert tabulate_module.wcwidth is not None and tabulate_module.WIDE_CHARS_MODE
     header, rows, align = table
     want = tabulate(rows, header, tablefmt="simple", colalign=align, disable_numparse=True)
     assert simple_table(header, rows, align) == want
+
+
+def test_wide_characters_take_two_columns():
+    """A layer named in CJK lines up on a terminal: its column is as wide as it looks."""
+    assert simple_table(["layer", "MACs"], [["層1", "118 M"], ["fc", "2.05 M"]], ["left", "right"]) == (
+        "layer      MACs\n-------  ------\n層1       118 M\nfc       2.05 M")
 
 
 def test_a_plan_table_is_unchanged(runner):
