@@ -247,7 +247,7 @@ def check_plan(
     rng = np.random.default_rng(seed)
     try:
         arrays: dict[str, list[np.ndarray] | None] = {  # producer -> its outputs
-            name: [rng.standard_normal(tuple(int(d) for d in shape)).astype(np.float32)]
+            name: [rng.standard_normal(tuple(int(d) for d in shape), dtype=np.float32)]
             for name, shape in plan.inputs.items()
         }
     except MemoryError:

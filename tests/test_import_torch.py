@@ -209,3 +209,20 @@ def test_a_symbolic_view_follows_the_input_size():
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         module(torch.zeros(1, 3, 160, 192))
     assert model.plan(H=160, W=192).totals.macs == counter.get_total_flops() // 2
+
+
+@pytest.mark.parametrize("name", ["googlenet", "squeezenet1_0", "squeezenet1_1"])
+def test_ceil_mode_models_plan_compactly_with_symbolic_sizes(name):
+    """GoogLeNet and SqueezeNet pool with MaxPool2d(3, 2, ceil_mode=True): imported with symbolic
+    H and W, every size is one short rounding (torch's floor(H/2)...), and the MACs formula at
+    224 is torch's FLOP count / 2."""
+    from convcalc.dims import fmt_dim, subs
+
+    torchvision = torchvision_or_skip()
+    module = getattr(torchvision.models, name)(**({"aux_logits": False, "init_weights": False}
+                                                   if name == "googlenet" else {}))
+    plan = convcalc.from_torch(module, (1, 3, "H", "W")).plan_symbolic()  # seconds: bench_symbolic.py
+    longest = max(len(fmt_dim(d)) for ly in plan.layers for d in ly.output_shape)
+    assert longest <= 30, longest
+    assert len(fmt_dim(plan.totals.macs)) < 400
+    assert subs(plan.totals.macs, {"H": 224, "W": 224}) == _torch_numbers(module, (1, 3, 224, 224))[2]

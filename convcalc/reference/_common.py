@@ -105,9 +105,11 @@ class Weights:
         elif positive:
             array = self.rng.uniform(0.5, 1.5, shape).astype(np.float32)
         else:
-            # Scaled so that activations stay O(1) through deep models.
+            # Scaled so that activations stay O(1) through deep models; drawn in float32 directly
+            # (a float64 draw and a cast took a third of `check` on ResNet-50 at 224).
             fan_in = math.prod(shape[1:]) if len(shape) > 1 else 1
-            array = (self.rng.standard_normal(shape) / math.sqrt(max(fan_in, 1))).astype(np.float32)
+            array = self.rng.standard_normal(shape, dtype=np.float32)
+            array *= np.float32(1 / math.sqrt(max(fan_in, 1)))
         self.allocated[name] = array
         return array
 
