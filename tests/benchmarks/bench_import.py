@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from _wall import ROOT, wall  # beside this script (it runs as one)
+
 FIXTURES = ROOT / "tests" / "importers" / "fixtures"
 TARGET_S = 1.0
 
@@ -61,12 +62,6 @@ torchinfo.summary(module, input_size=(1, 3, 224, 224), verbose=0)
 t2 = time.perf_counter()
 print(t1 - t0, t2 - t1)
 """
-
-
-def wall(cmd: list[str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
 
 
 def median_wall(cmd: list[str], runs: int) -> float:

@@ -13,21 +13,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from _wall import ROOT, wall  # beside this script (it runs as one)
+
 sys.path.insert(0, str(ROOT))
 TARGET_MEMORY_S = 0.5
 TARGET_SOLVE_S = 1.0
-
-
-def wall(cmd: list[str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
 
 
 def side_by_side() -> None:

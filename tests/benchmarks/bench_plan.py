@@ -13,17 +13,10 @@ import argparse
 import statistics
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from _wall import ROOT, wall  # beside this script (it runs as one)
+
 TARGET_S = 0.5
-
-
-def wall(cmd: list[str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
 
 
 def main() -> int:

@@ -17,10 +17,9 @@ import os
 import statistics
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from _wall import ROOT, wall  # beside this script (it runs as one)
+
 TARGET_RATIO = 3.7
 PLAN = [sys.executable, "-m", "convcalc", "plan", "examples/resnet50.yaml"]
 BARE = [sys.executable, "-c", "pass"]
@@ -33,16 +32,11 @@ def main() -> int:
     env = dict(os.environ)
     unset = env.pop("PYTHONDONTWRITEBYTECODE", None) is not None
 
-    def wall(cmd: list[str]) -> float:
-        t0 = time.perf_counter()
-        subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-        return time.perf_counter() - t0
-
-    wall(PLAN), wall(BARE)  # compile the bytecode, warm the file cache
+    wall(PLAN, env), wall(BARE, env)  # compile the bytecode, warm the file cache
     plan, bare = [], []
     for _ in range(runs):  # interleaved: both see the same machine load
-        plan.append(wall(PLAN))
-        bare.append(wall(BARE))
+        plan.append(wall(PLAN, env))
+        bare.append(wall(BARE, env))
     p, b = statistics.median(plan), statistics.median(bare)
     note = " (PYTHONDONTWRITEBYTECODE unset for the runs: bytecode compiled, as a pip install runs)" if unset else ""
     print(f"convcalc plan examples/resnet50.yaml: median {p * 1000:.0f} ms; python -c pass: median {b * 1000:.0f} ms; "
