@@ -114,6 +114,10 @@ class Precision:
     def step(self, layer: str, k: int) -> int:
         return self.step_widths.get((layer, k), self.default)
 
+    def output_bytes(self, ly: LayerPlan) -> Dim:
+        """The bytes of ``ly``'s outputs in their width."""
+        return dsum(prod(o) for o in ly.outputs) * self.of(ly.name)
+
 
 def precision(plan: Plan, amp: str | None = None) -> Precision:
     """The width of every tensor: ``plan.dtype_bytes``, or with ``amp`` (``"cuda"``, ``"cpu"``)
@@ -193,49 +197,46 @@ def inference_peak(plan: Plan, amp: str | None = None) -> Peak:
     the winner)."""
     prec = precision(plan, amp)
     probe = _prober(plan)
+    storage, full = _storage_ids(plan, prec)  # which layers write into their input's storage
     last_read: dict[str, int] = {}
     for i, ly in enumerate(plan.layers):
         for s in ly.sources:
             last_read[s.producer] = i
     final = {ly.name for ly in plan.outputs()} if plan.layers else set()
-    storage_of: dict[str, int] = {}
+    index_of: dict[Any, int] = {}  # storage key -> its index below
+    storage_of: dict[str, int] = {}  # tensor -> the index of its storage
     sizes: list[Dim] = []  # per storage: its bytes, its value at the probe, who made it, who holds it
     values: list[int] = []
     made_by: list[str] = []
     holders: list[set[str]] = []
     alive: set[int] = set()
-    contiguous: dict[str, bool] = {}
 
-    def allocate(name: str, size: Dim) -> int:
-        sizes.append(size)
-        values.append(probe(size))
+    def allocate(name: str) -> int:
+        sizes.append(full[storage[name]])
+        values.append(probe(sizes[-1]))
         made_by.append(name)
         holders.append({name})
         alive.add(len(sizes) - 1)
+        index_of[storage[name]] = len(sizes) - 1
         return len(sizes) - 1
 
     live = 0
-    for n, s in plan.inputs.items():
-        storage_of[n], contiguous[n] = allocate(n, prod(s) * prec.of(n)), True
+    for n in plan.inputs:
+        storage_of[n] = allocate(n)
         live += values[-1]
     pinned = set(plan.inputs) | final  # the caller holds the inputs; the outputs are returned
     copies: Dim = 0  # autocast's half copies of the weights so far: kept to the end of the pass
     best, best_layer, best_extra, best_alive = live, None, (0, 0), sorted(alive)
-    concrete = all(is_concrete(d) for d in sizes) and all(
-        is_concrete(d) for ly in plan.layers for o in ly.outputs for d in o)
+    concrete = all(is_concrete(d) for d in full.values())
     after: list[tuple[str, Dim]] = []
     for i, ly in enumerate(plan.layers):
-        src = ly.sources[0].producer if ly.sources else None
-        kinds = [step.kind for step in ly.steps]
         transient: Dim = 0
-        if src is not None and src in storage_of and (in_place(ly) or _is_view(ly, kinds, contiguous.get(src, True))):
-            sid = storage_of[src]
+        if storage[ly.name] in index_of:  # a view, or an in-place write: its input's storage
+            sid = index_of[storage[ly.name]]
             holders[sid].add(ly.name)
-            contiguous[ly.name] = _view_contiguity(ly, contiguous.get(src, True))
         else:
-            sid = allocate(ly.name, dsum(prod(o) for o in ly.outputs) * prec.of(ly.name))
+            sid = allocate(ly.name)
             live += values[sid]
-            contiguous[ly.name] = True
             transient = dsum([_intermediates(ly, plan, prec),
                               *(prec.casts.get((ly.name, k), 0) for k in range(len(ly.steps)))])
         storage_of[ly.name] = sid
@@ -423,8 +424,9 @@ def _saved_by(step: Any, ly: LayerPlan, x: tuple, out: tuple, x_key: Any, out_ke
 
 
 def _storage_ids(plan: Plan, prec: Precision, training: bool = False) -> tuple[dict[str, Any], dict[Any, Dim]]:
-    """Each tensor's storage (a view or an in-place layer shares its input's, as in the peak),
-    and each storage's full bytes. In training, dropout is not a view: it makes a new tensor."""
+    """Each tensor's storage (a view or an in-place layer shares its input's: the peak and the
+    saved activations both walk these), and each storage's full bytes. In training, dropout is
+    not a view: it makes a new tensor."""
     storage: dict[str, Any] = {n: ("tensor", n) for n in plan.inputs}
     full: dict[Any, Dim] = {("tensor", n): prod(s) * prec.of(n) for n, s in plan.inputs.items()}
     full.update({("cast", *where): size for where, size in prec.casts.items()})
@@ -438,7 +440,7 @@ def _storage_ids(plan: Plan, prec: Precision, training: bool = False) -> tuple[d
             contiguous[ly.name] = _view_contiguity(ly, contiguous.get(src, True))
         else:
             storage[ly.name] = ("tensor", ly.name)
-            full[storage[ly.name]] = dsum(prod(o) for o in ly.outputs) * prec.of(ly.name)
+            full[storage[ly.name]] = prec.output_bytes(ly)
             contiguous[ly.name] = True
     return storage, full
 
