@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .dims import DTYPE_BYTES, MAX_NUMBER_DIGITS, ascii_int, dsum, json_dim, prod
+from .dims import DTYPE_BYTES, MAX_NUMBER_DIGITS, ascii_int, json_dim
 from .errors import ConvcalcError, UsageError, quoted, unknown_symbol_error
 from .report import FORMATS
 
@@ -375,6 +375,21 @@ def select_variants(loaded: Any, chosen: tuple[str, ...]) -> Any:
     return Variants({k: loaded[k] for k in chosen}, file=loaded.file, name=loaded.name)
 
 
+def one_model(loaded: Any, variant: str | None, command: str) -> Any:
+    """The model a one-model command (memory, rf) works on: the file's, or its variant
+    ``--variant`` (required in a file with variants, refused in one without)."""
+    from .model import Variants
+
+    if isinstance(loaded, Variants):
+        if variant is None:
+            raise UsageError(f"{command} works on one model; this file has variants",
+                             fix="--variant " + " | --variant ".join(list(loaded)[:6]))
+        return loaded[variant]
+    if variant is not None:
+        raise UsageError(f"--variant {variant}: this file has no variants", fix="drop --variant")
+    return loaded
+
+
 @cli.command()
 @click.argument("models", nargs=-1, required=True, metavar="MODEL [MODEL ...]")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=SET_HELP)
@@ -693,17 +708,9 @@ def memory(model: str, sets: tuple[str, ...], variant: str | None, batch: str | 
         with_batch,
         with_dtype,
     )
-    from .model import Variants
     from .report import memory_text
 
-    loaded = load(model)
-    if isinstance(loaded, Variants):
-        if variant is None:
-            raise UsageError("memory works on one model; this file has variants",
-                             fix="--variant " + " | --variant ".join(list(loaded)[:6]))
-        loaded = loaded[variant]
-    elif variant is not None:
-        raise UsageError(f"--variant {variant}: this file has no variants", fix="drop --variant")
+    loaded = one_model(load(model), variant, "memory")
     if dtype is not None:
         loaded = with_dtype(loaded, dtype)
     if amp and loaded.dtype != "float32":
@@ -720,7 +727,7 @@ def memory(model: str, sets: tuple[str, ...], variant: str | None, batch: str | 
     peak = inference_peak(plan, policy)
     saved = saved_activations(plan, policy) if train else None
     training = training_memory(plan, optimizer, policy) if train else None
-    output_bytes = [dsum(prod(o) for o in ly.outputs) * prec.of(ly.name) for ly in plan.layers]
+    output_bytes = [prec.output_bytes(ly) for ly in plan.layers]
     if fmt == "json":
         report: dict[str, Any] = {"batch": batch_value, "dtype": "autocast float16" if amp else plan.dtype,
                                   "inference": peak.to_dict(),
@@ -773,39 +780,30 @@ def rf(model: str, sets: tuple[str, ...], variant: str | None, layer: str | None
     import json
 
     from .importers import load_any as load
-    from .model import Variants
-    from .receptive import element_box, layer_axes, receptive_fields
+    from .receptive import ElementBoxes, receptive_fields
     from .report import render_fields
 
-    loaded = load(model)
-    if isinstance(loaded, Variants):
-        if variant is None:
-            raise UsageError("rf works on one model; this file has variants",
-                             fix="--variant " + " | --variant ".join(list(loaded)[:6]))
-        loaded = loaded[variant]
-    elif variant is not None:
-        raise UsageError(f"--variant {variant}: this file has no variants", fix="drop --variant")
+    loaded = one_model(load(model), variant, "rf")
     plan = loaded.plan(**parse_sets(sets))
-    if layer is not None and layer not in {ly.name for ly in plan.layers}:
-        from .errors import did_you_mean
-
-        raise UsageError(f"no layer named {layer!r}.{did_you_mean(layer, [ly.name for ly in plan.layers])}".replace(
-            "..", "."))
+    if layer is not None:
+        try:
+            ly = plan.layer(layer)
+        except KeyError as e:
+            raise UsageError(str(e.args[0]).replace("..", ".")) from None
     if at is not None:
         if layer is None:
             raise UsageError("--at goes with --layer", fix="--layer NAME --at H=3,W=4")
         if plan.is_symbolic:
             raise UsageError("--at needs concrete sizes", fix="--set H=224 --set W=224 (every symbol)")
-        axes = layer_axes(plan, layer)
-        index = _cell_index(at, loaded, plan, layer, axes)
-        box = element_box(plan, layer, index)
-        ly = plan.layer(layer)
+        boxes = ElementBoxes(plan)
+        index = _cell_index(at, loaded, plan, layer, boxes.axes(layer))
+        box = boxes.cell(layer, index)
         if fmt == "json":
             text = json.dumps({"layer": layer, "at": {str(k): v for k, v in index.items()},
                                "box": {str(ax): list(b) if b else None for ax, b in box.items()}}, indent=2)
         else:
-            fields = receptive_fields(plan)
-            text = render_fields(plan, fields, [layer]) + "\n" + _box_text(plan, fields[layer], ly, index, box)
+            field = boxes.fields[layer]
+            text = render_fields(plan, boxes.fields, [layer]) + "\n" + _box_text(plan, field, ly, index, box)
         write_output(text, None)
         return
     fields = receptive_fields(plan)

@@ -142,7 +142,6 @@ class _Propagation:
         self.plan = plan
         self.graph = _Graph()
         self.states: dict[str, _State] = {}
-        self.notes: dict[str, list[str]] = {}
 
     def run(self) -> dict[str, Field]:
         for name, shape in self.plan.inputs.items():
@@ -159,7 +158,7 @@ class _Propagation:
             for k, step in enumerate(ly.steps):
                 if k > 0:
                     ins, shapes = [state], [ly.step_shapes[k - 1]]
-                state = self._step(step, ins, shapes, ly.step_shapes[k], ly, notes)
+                state = self._step(step, ins, shapes, ly.step_shapes[k], notes)
             if state is None:
                 state = _State({}, len(ly.output_shape))
             self.states[ly.name] = state
@@ -168,7 +167,7 @@ class _Propagation:
 
     # -- one primitive -------------------------------------------------------------------------
 
-    def _step(self, step: Any, ins: list, shapes: list, out_shape: tuple, ly: LayerPlan, notes: list) -> _State:
+    def _step(self, step: Any, ins: list, shapes: list, out_shape: tuple, notes: list) -> _State:
         if any(s is None for s in ins) or not ins:
             return _State({}, len(out_shape))
         x, xs = ins[0], shapes[0]
@@ -176,25 +175,12 @@ class _Propagation:
         if x.whole and kind not in ("concat", "elementwise"):
             return _State({}, len(out_shape), whole=True)
         if kind in ("conv", "pool"):
-            lay = layout(xs, step.rank, step.channels_last, kind)
             pads = step.explicit_padding(xs)
-            new = self._keep(x, lay.channel_axis)
-            for i, ax in enumerate(lay.spatial_axes):
-                a = x.axes.get(ax)
-                if a is not None:
-                    k_eff = F.effective_kernel(step.kernel[i], step.dilation[i])
-                    pb = pads[i][0] if len(pads) == len(lay.spatial_axes) else pads[ax][0]
-                    new[ax] = self._window(a, k_eff, step.stride[i], pb, step.kernel[i], step.dilation[i], xs[ax])
-            return _State(new, len(out_shape))
+            return self._spatial(x, xs, out_shape, step.rank, step.channels_last, kind, lambda i, ax, a: self._window(
+                a, step.kernel[i], step.dilation[i], step.stride[i], pads[i][0], xs[ax]))
         if kind == "conv_transpose":
-            lay = layout(xs, step.rank, step.channels_last, kind)
-            new = self._keep(x, lay.channel_axis)
-            for i, ax in enumerate(lay.spatial_axes):
-                a = x.axes.get(ax)
-                if a is not None:
-                    new[ax] = self._transposed(a, step.kernel[i], step.stride[i], step.dilation[i], step.crops[i][0],
-                                               xs[ax])
-            return _State(new, len(out_shape))
+            return self._spatial(x, xs, out_shape, step.rank, step.channels_last, kind, lambda i, ax, a: self._transposed(
+                a, step.kernel[i], step.stride[i], step.dilation[i], step.crops[i][0], xs[ax]))
         if kind in ("pad", "crop"):
             new = dict(x.axes)
             for ax, (b, e) in enumerate(step.widths if kind == "pad" else step.crops):
@@ -207,36 +193,26 @@ class _Propagation:
             return _State({ax: (self._shift(a, crops[ax][0], xs[ax]) if a is not None else None)
                            for ax, a in x.axes.items()}, len(out_shape))
         if kind == "adaptive_pool":
-            lay = layout(xs, step.rank, step.channels_last, kind)
-            new = self._keep(x, lay.channel_axis)
-            for ax in lay.spatial_axes:
-                a = x.axes.get(ax)
-                if a is not None:
-                    new[ax] = self._bins(a, xs[ax], out_shape[ax])
+            state = self._spatial(x, xs, out_shape, step.rank, step.channels_last, kind,
+                                  lambda i, ax, a: self._bins(a, xs[ax], out_shape[ax]))
             # pooled to one cell (squeeze-excitation, the classifier's pooling): global context
-            pooled = all(out_shape[ax] == 1 for ax in lay.spatial_axes if x.axes.get(ax) is not None)
-            return _State(new, len(out_shape), whole=pooled and bool(x.axes))
-        if kind == "global_pool":
             lay = layout(xs, step.rank, step.channels_last, kind)
+            state.whole = bool(x.axes) and all(out_shape[ax] == 1 for ax in lay.spatial_axes if x.axes.get(ax))
+            return state
+        if kind == "global_pool":
             if not step.keepdims:
                 return _State({}, len(out_shape), whole=True)
-            new = self._keep(x, lay.channel_axis)
-            for ax in lay.spatial_axes:
-                a = x.axes.get(ax)
-                if a is not None:
-                    new[ax] = self._whole(a, xs[ax])
-            return _State(new, len(out_shape), whole=True)
+            state = self._spatial(x, xs, out_shape, step.rank, step.channels_last, kind,
+                                  lambda i, ax, a: self._whole(a, xs[ax]))
+            state.whole = True
+            return state
         if kind in ("resize", "resize_to"):
-            lay = layout(xs, step.rank, step.channels_last, kind)
-            new = dict(x.axes)
-            for i, ax in enumerate(lay.spatial_axes):
-                a = x.axes.get(ax)
-                if a is not None:
-                    scale = None
-                    if kind == "resize" and step.sizes is None and step.scales is not None:
-                        scale = Fraction(step.scales[i]).limit_denominator(10**6)
-                    new[ax] = self._resize(a, xs[ax], out_shape[ax], scale, step.mode, step.align_corners)
-            return _State(new, len(out_shape))
+            def scale(i: int) -> Fraction | None:
+                if kind == "resize" and step.sizes is None and step.scales is not None:
+                    return Fraction(step.scales[i]).limit_denominator(10**6)
+                return None
+            return self._spatial(x, xs, out_shape, step.rank, step.channels_last, kind, lambda i, ax, a: self._resize(
+                a, xs[ax], out_shape[ax], scale(i), step.mode, step.align_corners))
         if kind in ("activation", "identity", "constant_operand", "split"):
             if kind == "split" and x.axes.get(step.axis % len(xs)) is not None:
                 notes.append("split along a spatial axis: the fields of its pieces are not followed")
@@ -249,7 +225,7 @@ class _Propagation:
             new = {ax: (self._whole(a, xs[ax]) if ax in mixed and a is not None else a) for ax, a in x.axes.items()}
             return _State(new, len(out_shape), whole=x.whole or bool(mixed & set(x.axes)))
         if kind in ("elementwise", "concat"):
-            return self._merge(step, ins, shapes, out_shape, notes, ly)
+            return self._merge(step, ins, shapes, out_shape, notes)
         if kind == "permute":
             perm = [p % len(xs) for p in step.perm]
             return _State({new: x.axes[old] for new, old in enumerate(perm) if old in x.axes}, len(out_shape))
@@ -265,24 +241,28 @@ class _Propagation:
                 return _State(dict(x.axes), len(out_shape))
             return _State({}, len(out_shape), whole=bool(x.axes))
         if kind == "pixel_shuffle" and not step.inverse:
-            lay = layout(xs, len(xs) - 2, False, kind)
-            new = self._keep(x, lay.channel_axis)
-            for ax in lay.spatial_axes:
-                a = x.axes.get(ax)
-                if a is not None:
-                    new[ax] = self._resize(a, xs[ax], out_shape[ax], Fraction(step.factor), "nearest", False)
-            return _State(new, len(out_shape))
+            return self._spatial(x, xs, out_shape, len(xs) - 2, False, kind, lambda i, ax, a: self._resize(
+                a, xs[ax], out_shape[ax], Fraction(step.factor), "nearest", False))
         notes.append(f"the field is not followed past a {kind} step")
         return _State({}, len(out_shape))
 
     @staticmethod
-    def _keep(x: _State, channel_axis: int) -> dict[int, _Axis | None]:
-        return {ax: a for ax, a in x.axes.items() if ax != channel_axis}
+    def _spatial(x: _State, xs: tuple, out_shape: tuple, rank: int, channels_last: bool, kind: str,
+                 fn: Any) -> _State:
+        """A spatial op's output state: ``fn(i, axis, field)`` on each tracked spatial axis (its
+        ``i``-th), the channel axis dropped (the op mixes the channels), other axes as they are."""
+        lay = layout(xs, rank, channels_last, kind)
+        new = {ax: a for ax, a in x.axes.items() if ax != lay.channel_axis}
+        for i, ax in enumerate(lay.spatial_axes):
+            if x.axes.get(ax) is not None:
+                new[ax] = fn(i, ax, x.axes[ax])
+        return _State(new, len(out_shape))
 
     # -- closed forms, each with its walk node --------------------------------------------------
 
-    def _window(self, a: _Axis, k_eff: int, s: int, pb: Any, k: int | None = None, d: int = 1, n_in: Any = None) -> _Axis:
-        node = self.graph.add(("window", a.node, s, pb, k if k is not None else k_eff, d if k is not None else 1, n_in))
+    def _window(self, a: _Axis, k: int, d: int, s: int, pb: Any, n_in: Any) -> _Axis:
+        k_eff = F.effective_kernel(k, d)
+        node = self.graph.add(("window", a.node, s, pb, k, d, n_in))
         return _Axis(F.rf_size(a.size, k_eff, a.jump), F.rf_jump(a.jump, s), F.rf_start(a.start, pb, a.jump),
                      node, a.input, a.in_axis, a.exact, a.period)
 
@@ -301,7 +281,7 @@ class _Propagation:
     def _bins(self, a: _Axis, n_in: Any, n_out: Any) -> _Axis:
         if is_concrete(n_in) and is_concrete(n_out) and n_in % n_out == 0:
             w = n_in // n_out
-            return self._window(a, w, w, 0, w, 1, n_in)
+            return self._window(a, w, 1, w, 0, n_in)
         node = self.graph.add(("bins", a.node, n_in, n_out))
         if not (is_concrete(n_in) and is_concrete(n_out)):
             return _Axis(a.size, None, a.start, node, a.input, a.in_axis, False, a.period)
@@ -321,7 +301,7 @@ class _Propagation:
         period = a.period * (ratio.denominator if ratio is not None else 1)
         return _Axis(a.size if nearest else a.size + a.jump, jump, a.start, node, a.input, a.in_axis, False, period)
 
-    def _merge(self, step: Any, ins: list, shapes: list, out_shape: tuple, notes: list, ly: LayerPlan) -> _State:
+    def _merge(self, step: Any, ins: list, shapes: list, out_shape: tuple, notes: list) -> _State:
         rank = len(out_shape)
         axis = step.axis % rank if step.kind == "concat" else None
         if any(s.whole for s in ins):
@@ -341,10 +321,10 @@ class _Propagation:
                 if shape[ax + len(shape) - rank] == 1 and out_shape[ax] != 1:  # broadcast along this axis
                     a = self._whole(a, 1)
                 parts.append(a)
-            new[ax] = self._union(parts, notes, ly, ax) if parts else None
+            new[ax] = self._union(parts, notes, ax) if parts else None
         return _State(new, rank)
 
-    def _union(self, parts: list[_Axis], notes: list, ly: LayerPlan, ax: int) -> _Axis:
+    def _union(self, parts: list[_Axis], notes: list, ax: int) -> _Axis:
         if len(parts) == 1:
             return parts[0]
         node = self.graph.add(("merge", tuple(p.node for p in parts)))
@@ -548,7 +528,7 @@ class ElementBoxes:
             raise ValueError(f"the model has {len(plan.layers):,} layers; exact boxes walk at most {MAX_WALK_DEPTH:,}")
         self.plan = plan
         prop = _Propagation(plan)
-        prop.run()
+        self.fields = prop.run()  # receptive_fields(plan), from the same walk
         self.states = prop.states
         self.walk = Walk(prop, real=real)
 
@@ -560,23 +540,11 @@ class ElementBoxes:
         """``(first, last)`` input pixel element ``o`` of ``layer`` sees along ``axis``."""
         return self.walk.box(self.states[layer].axes[axis].node, o)
 
-    def source(self, layer: str, axis: int) -> tuple[str, int]:
-        """The model input and its axis that ``axis`` of ``layer`` looks at."""
-        a = self.states[layer].axes[axis]
-        return a.input, a.in_axis
+    def cell(self, layer: str, index: dict[int, int]) -> dict[int, tuple[int, int] | None]:
+        """The box per spatial axis (tensor axis -> (first, last)) that output element ``index``
+        (tensor axis -> position; 0 where not given) of ``layer`` sees."""
+        return {ax: self.box(layer, ax, index.get(ax, 0)) for ax in self.axes(layer)}
 
 
-def element_box(plan: Plan, layer: str, index: dict[int, int]) -> dict[int, tuple[int, int] | None]:
-    """The exact input box (tensor axis -> (first, last), unclipped) that output element
-    ``index`` (tensor axis -> position; 0 where not given) of ``layer`` sees."""
-    boxes = ElementBoxes(plan)
-    return {ax: boxes.box(layer, ax, index.get(ax, 0)) for ax in boxes.axes(layer)}
-
-
-def layer_axes(plan: Plan, layer: str) -> list[int]:
-    """The tensor axes of ``layer``'s output that have a field (its spatial axes)."""
-    return ElementBoxes(plan).axes(layer)
-
-
-__all__ = ["AxisField", "ElementBoxes", "Field", "Walk", "element_box", "layer_axes", "receptive_fields", "resize_taps",
-           "spatial_input_axes", "trailing_axes_kept"]
+__all__ = ["AxisField", "ElementBoxes", "Field", "Walk", "receptive_fields", "resize_taps", "spatial_input_axes",
+           "trailing_axes_kept"]
