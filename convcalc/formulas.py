@@ -3,7 +3,10 @@
 Every function takes per-axis integers (or :data:`~convcalc.dims.Dim` expressions for sizes)
 and returns an exact ``int`` for ints. The formula text next to each function is what error
 messages print, with numbers substituted (never ``str(expr)``, which sympy rewrites into forms
-nobody recognises). Section numbers refer to ``shared/reference/conventions.md``.
+nobody recognises). Section marks number the rules, verified against PyTorch, Keras 3 and ONNX:
+§1 convolution output sizes (§1.0 the master formula, §1.1 PyTorch, §1.2 Keras, §1.3 ONNX), §2
+transposed convolutions, §3 pooling, §4 other shape-changing layers, §5 parameter counts, §6 MACs,
+§8 the frameworks' differences at a glance, §9 the traps (each rule is stated in full where cited).
 
 Notation per axis: input length ``L``, kernel ``k``, stride ``s``, dilation ``d``, begin/end
 padding ``pb``/``pe``, effective kernel ``k_eff = d*(k-1) + 1``.
