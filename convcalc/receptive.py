@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -449,10 +450,7 @@ class Walk:
             taps = [o * s - pb + t * d for t in range(k)]
             if not self.real:  # boxes grow with the position: the outer taps bound the window
                 return _span(self.box(src, taps[0]), self.box(src, taps[-1]))
-            # real elements only: a tap may be padding, or an element that sees nothing
-            first = next((b for q in taps if (b := self._read(src, q, n_in)) is not None), None)
-            last = next((b for q in reversed(taps) if (b := self._read(src, q, n_in)) is not None), None)
-            return _span(first, last)
+            return self._hull(src, taps, n_in)
         if kind == "shift":
             return self._read(n[1], o + n[2], n[3])
         if kind == "transposed":
@@ -461,9 +459,14 @@ class Walk:
             return (min(b[0] for b in boxes), max(b[1] for b in boxes)) if boxes else None
         if kind == "bins":
             _, src, n_in, n_out = n
-            return _span(self._read(src, (o * n_in) // n_out, n_in), self._read(src, -(-((o + 1) * n_in) // n_out) - 1, n_in))
+            first, last = (o * n_in) // n_out, -(-((o + 1) * n_in) // n_out) - 1
+            if self.real:
+                return self._hull(src, range(first, last + 1), n_in)
+            return _span(self._read(src, first, n_in), self._read(src, last, n_in))
         if kind == "whole":
             _, src, n_in = n
+            if self.real:
+                return self._hull(src, range(n_in), n_in)
             return _span(self.box(src, 0), self.box(src, n_in - 1))
         if kind == "resize":
             _, src, n_in, n_out, scale, mode, align = n
@@ -473,6 +476,14 @@ class Walk:
             boxes = [b for src in n[1] if (b := self.box(src, o)) is not None]
             return (min(b[0] for b in boxes), max(b[1] for b in boxes)) if boxes else None
         raise AssertionError(kind)
+
+    def _hull(self, src: int, taps: Iterable[int], n_in: Any) -> tuple[int, int] | None:
+        """The span of every real tap's box. Real boxes do not grow with the position the way
+        unclipped ones do: next to the border a dilated window's real taps can skip the pixels
+        its neighbour reaches (element 0 of a k=2, d=2, p=1 convolution sees pixel 1 alone,
+        element 1 sees 0..2), so no pair of outer taps bounds the window."""
+        boxes = [b for q in taps if (b := self._read(src, q, n_in)) is not None]
+        return (min(b[0] for b in boxes), max(b[1] for b in boxes)) if boxes else None
 
     def start(self, node: int) -> int | None:
         b = self.box(node, 0)
