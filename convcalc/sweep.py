@@ -33,6 +33,9 @@ from .plan import Plan
 # point, so 1,000,000 points take about 1 GiB and 6 s as CSV (measured on this machine).
 MAX_POINTS = 1_000_000
 CHUNK = 250_000  # points evaluated at a time (the progress bar's step)
+# The constraint kinds a size must meet to plan at all; "invertible" (a transposed convolution
+# would give the size back) is a property of the size, not a condition on it.
+VALIDITY = ("valid", "merge")
 INT64_SAFE = 2**62  # beyond this a product of the closed form may wrap: exact Python integers instead
 
 
@@ -135,7 +138,7 @@ def sweep(model: Model, names: Sequence[str], values: range, sets: Mapping[str, 
             holds = np.broadcast_to(condition(**env), part.shape)
             if kind == "exact":
                 exact[lo:lo + CHUNK] &= holds
-            else:
+            elif kind in VALIDITY:
                 valid[lo:lo + CHUNK] &= holds
         if progress is not None:
             progress(min(lo + CHUNK, len(xs)), len(xs), "")

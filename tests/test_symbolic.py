@@ -310,10 +310,27 @@ def test_parameter_options_keras_same_and_valid():
 def test_sweep_equals_concrete_plans():
     model = convcalc.load(str(EXAMPLES / "resnet50.yaml"))
     result = sweep(model, ["H", "W"], range(32, 300, 37))
+    assert result.valid.all()  # every one of these sizes plans (an odd size is valid, if not invertible)
     for i, x in enumerate(result.values.tolist()):
         plan = model.plan(H=x, W=x)
         for key in ("params", "macs", "flops", "activation_bytes"):
             assert int(result.totals[key][i]) == getattr(plan.totals, key), (x, key)
+
+
+@pytest.mark.parametrize("example,sizes", [("vgg16", range(1, 70)), ("unet_symbolic", range(120, 260))])
+def test_sweep_valid_is_whether_the_concrete_plan_builds(example, sizes):
+    """The valid column against the concrete planner at every size: it plans, or it raises a
+    shape error (an empty output, merges that disagree)."""
+    model = convcalc.load(str(EXAMPLES / f"{example}.yaml"))
+    result = sweep(model, ["H", "W"], sizes)
+    for x, valid in zip(result.values.tolist(), result.valid.tolist()):
+        try:
+            model.plan(H=x, W=x)
+            builds = True
+        except convcalc.ShapeError:
+            builds = False
+        assert valid == builds, (example, x)
+    assert result.valid.any() and not result.valid.all()
 
 
 def test_sweep_cli_formats(runner, tmp_path):
