@@ -14,7 +14,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
@@ -151,8 +151,9 @@ def output_format(fmt: str | None, path: str | None) -> str:
     return "text"
 
 
-def write_output(text: str, path: str | None) -> None:
-    """Print, or write ``path``.
+def write_output(text: str | Iterable[str], path: str | None) -> None:
+    """Print, or write ``path``: one text, or its pieces as they come (a million-row sweep is
+    never held whole; each piece ends with its own newline).
 
     A regular file (or a new path) is replaced atomically — a temporary file in the same folder,
     given the umask's mode, then renamed over it — and a symlink is followed to the file it names.
@@ -160,12 +161,13 @@ def write_output(text: str, path: str | None) -> None:
     renaming over ``/dev/null`` would replace the device). No temporary file outlives an interrupt
     or a termination signal; every I/O failure is a usage error (exit 2).
     """
-    body = text if text.endswith("\n") else text + "\n"
+    body: Iterable[str] = [text if text.endswith("\n") else text + "\n"] if isinstance(text, str) else text
     if path is not None and path.endswith(os.sep):
         raise UsageError(f"cannot write {path}: a path ending in {os.sep} names a folder", fix="-o FOLDER/report.txt")
     if path is None:
         try:
-            sys.stdout.write(body)
+            for piece in body:
+                sys.stdout.write(piece)
             sys.stdout.flush()
         except BrokenPipeError:
             raise
@@ -187,7 +189,7 @@ def write_output(text: str, path: str | None) -> None:
             fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK)
             os.set_blocking(fd, True)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(body)
+                fh.writelines(body)
         except OSError as e:
             reason = "nothing reads from that FIFO" if e.errno == errno.ENXIO else e.strerror
             raise UsageError(f"cannot write {path}: {reason}", fix="start its reader first, or write a file") from None
@@ -203,7 +205,7 @@ def write_output(text: str, path: str | None) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".convcalc-", dir=folder)
         os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(body)
+            fh.writelines(body)
         os.replace(tmp, target)
         tmp = None
     except OSError as e:
@@ -340,6 +342,7 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
         raise UsageError("--plot goes with --sweep", fix="--sweep H=32:1025:32 --plot cost.png")
     if sweep_spec:
         from .report import plot_sweep, render_sweep
+        from .report.sweeps import MAX_HTML_ROWS, STREAMED, sweep_chunks
         from .sweep import parse_sweep, sweep
 
         if isinstance(loaded, Variants):
@@ -347,11 +350,15 @@ def plan(model: str, sets: tuple[str, ...], fmt: str, output: str | None, sweep_
         if fmt not in ("text", "csv", "json", "github", "markdown", "html"):
             raise UsageError(f"--sweep renders as text, csv, json, markdown or html, not {fmt}")
         names, values = parse_sweep(sweep_spec)
+        if fmt == "html" and len(values) > MAX_HTML_ROWS:
+            raise UsageError(f"--sweep {sweep_spec} has {len(values):,} sizes; an HTML page holds at most "
+                             f"{MAX_HTML_ROWS:,} rows", fix=f"--format csv (any size), or a STEP of at least "
+                             f"{-(-len(values) * values.step // MAX_HTML_ROWS)}")
         with Progress("sweep") as bar:
             result = sweep(loaded, names, values, symbols, progress=bar.update)
         if plot:
             plot_sweep(result, plot)
-        write_output(render_sweep(result, fmt), output)
+        write_output(sweep_chunks(result, fmt) if fmt in STREAMED else render_sweep(result, fmt), output)
         return
     if isinstance(loaded, Variants):
         plans = loaded.plan(**symbols) if not symbolic else {k: m.plan_symbolic(**symbols) for k, m in loaded.items()}

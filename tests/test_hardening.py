@@ -558,6 +558,11 @@ def test_5_sweep_csv_quotes_symbols_swept_together_and_caps_points(runner, write
     result = runner.invoke(cli, ["plan", path, "--sweep", "H,W=1:1000002"])
     _one_error(result, 2)
     assert "more than 1,000,000" in result.stderr
+    # an HTML page is laid out whole by a browser: 100,000 rows at most, refused before computing
+    result = runner.invoke(cli, ["plan", path, "--sweep", "H,W=3:100004", "--format", "html"])
+    _one_error(result, 2)
+    assert "100,001 sizes" in result.stderr and "a STEP of at least 2" in result.stderr
+    assert runner.invoke(cli, ["plan", path, "--sweep", "H,W=3:100003", "--format", "html"]).exit_code == 0
 
 
 def test_5_a_size_divided_by_an_expression_is_a_model_error_not_a_bug(runner, write_model):

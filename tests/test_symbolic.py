@@ -333,6 +333,43 @@ def test_sweep_valid_is_whether_the_concrete_plan_builds(example, sizes):
     assert result.valid.any() and not result.valid.all()
 
 
+@pytest.mark.parametrize("example,names,values", [
+    ("resnet50", ["H", "W"], range(1, 400, 7)),  # valid and invalid sizes, totals from 7 to 12 digits
+    ("vgg16", ["H", "W"], range(1, 90)),
+    ("unet_symbolic", ["H", "W"], range(150, 260, 3)),
+])
+def test_streamed_sweep_tables_are_the_drawn_ones(example, names, values, monkeypatch):
+    """The streamed text and markdown sweeps (every width decided before a row is drawn) are
+    byte for byte the tables drawn cell by cell — tabulate's "simple" (as simple_table draws it)
+    and tabulate's "github" — and the CSV reads back, through the csv module, as the sweep's own
+    numbers; chunked into pieces of 16 rows, so that chunk seams are crossed."""
+    import csv
+    import io
+
+    from tabulate import tabulate
+
+    from convcalc.report import render_sweep, sweeps
+    from convcalc.report.render import simple_table
+    from convcalc.report.tables import SWEEP_NOTE, sweep_table
+
+    monkeypatch.setattr(sweeps, "ROWS_PER_CHUNK", 16)
+    result = sweep(convcalc.load(str(EXAMPLES / f"{example}.yaml")), names, values)
+    table = sweep_table(result)
+    assert render_sweep(result, "text") == simple_table(table.header, table.rows, table.align) + "\n\n" + SWEEP_NOTE + "\n"
+    github = tabulate(table.rows, table.header, tablefmt="github", colalign=table.align, disable_numparse=True)
+    assert render_sweep(result, "markdown") == github + "\n\n" + SWEEP_NOTE + "\n"
+    text = render_sweep(result, "csv")
+    assert text.startswith("# MACs = multiply-accumulates") and text.endswith("\n")
+    rows = list(csv.reader(io.StringIO(text.split("\n", 1)[1])))
+    assert rows[0] == table.header
+    keys = table.header[1:-2]
+    for i, row in enumerate(rows[1:]):
+        assert int(row[0]) == values[i]
+        assert [int(v) for v in row[1:-2]] == [int(result.totals[k][i]) for k in keys]
+        assert row[-2:] == [str(bool(result.valid[i])).lower(), str(bool(result.exact[i])).lower()]
+    assert len(rows) == len(values) + 1
+
+
 def test_sweep_cli_formats(runner, tmp_path):
     path = str(EXAMPLES / "unet_symbolic.yaml")
     d = json.loads(runner.invoke(cli, ["plan", path, "--sweep", "H,W=186:206:2", "--format", "json"]).stdout)

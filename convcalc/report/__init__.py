@@ -13,8 +13,6 @@ never imports it. Importing it registers :func:`render_plan` as the renderer beh
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
@@ -24,6 +22,7 @@ from ..plan import RENDERERS, Plan
 from .conventions import MACS, constraint_lines, conventions
 from .escape import note, terminal
 from .render import FORMATS, render, table_text, table_width
+from .sweeps import sweep_chunks
 from .tables import (
     CHECK_NOTE,
     OPTIONAL_COLUMNS,
@@ -258,26 +257,15 @@ def render_options(opts: Any, framework: str) -> str:
 
 
 def render_sweep(result: Any, fmt: str) -> str:
-    """A sweep's totals per size: text or markdown table, CSV, or JSON."""
+    """A sweep's totals per size: text or markdown table, CSV, JSON or an HTML page (text,
+    markdown and CSV are :func:`convcalc.report.sweeps.sweep_chunks` joined)."""
     if fmt == "json":
         return json.dumps(result.to_dict())
-    table = sweep_table(result)
-    if fmt == "csv":
-        keys = table.header[1:-2]
-        columns = [result.values.tolist(), *(result.totals[k].tolist() for k in keys), result.valid.tolist(),
-                   result.exact.tolist()]
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="").writerow(table.header)  # "H,W" (swept together) is one quoted column
-        lines = [buf.getvalue()]
-        lines += [",".join(str(int(v)) if not isinstance(v, bool) else str(v).lower() for v in row)
-                  for row in zip(*columns)]
-        lines.insert(0, "# " + MACS + " activation_bytes: every layer output, batch included.")  # a header comment
-        return "\n".join(lines) + "\n"
     if fmt == "html":
         from .html import sweep_report
 
-        return sweep_report(result, table_text(table, "html"), SWEEP_NOTE)
-    return table_text(table, "text" if fmt == "text" else "github") + "\n\n" + SWEEP_NOTE + "\n"
+        return sweep_report(result, table_text(sweep_table(result), "html"), SWEEP_NOTE)
+    return "".join(sweep_chunks(result, fmt))
 
 
 def html_report(plans: Any, view: View | None = None) -> str:

@@ -507,10 +507,16 @@ def check_table(report: Any) -> Table:
 SWEEP_NOTE = MACS + " valid: every size >= 1 and merges agree; exact: no stride drops a remainder."
 
 
+def sweep_header(result: Any) -> list[str]:
+    """The swept symbol(s) (``H,W`` when swept together), the ratio figures, valid, exact."""
+    return [",".join(result.names), *(f.key for f in FIGURES if f.ratio), "valid", "exact"]
+
+
 def sweep_table(result: Any) -> Table:
-    """One row per swept size: the ratio figures, valid and exact."""
-    keys = [f.key for f in FIGURES if f.ratio]
-    header = [",".join(result.names), *keys, "valid", "exact"]
+    """One row per swept size: the ratio figures, valid and exact (the HTML page's table; text,
+    markdown and CSV are streamed by :mod:`convcalc.report.sweeps`)."""
+    header = sweep_header(result)
+    keys = header[1:-2]
     columns = [result.values.tolist(), *(result.totals[k].tolist() for k in keys), result.valid.tolist(),
                result.exact.tolist()]
     rows = [[f"{int(v):,}" if not isinstance(v, bool) else ("yes" if v else "no") for v in row] for row in zip(*columns)]
