@@ -13,7 +13,6 @@ import functools
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -202,6 +201,8 @@ def write_output(text: str | Iterable[str], path: str | None) -> None:
     tmp = None
     previous = _cleanup_on_signals()
     try:
+        import tempfile  # only when writing a file (3 ms of start-up: shutil, random)
+
         fd, tmp = tempfile.mkstemp(prefix=".convcalc-", dir=folder)
         os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

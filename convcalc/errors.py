@@ -16,7 +16,6 @@ Rendered form (design.md §5)::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -228,6 +227,8 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
     " Did you mean 'kernel_size'?"
     """
     pool = list(candidates)
+    import difflib  # only for a misspelt name
+
     matches = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
     if not matches:
         lowered = {c.lower(): c for c in pool}

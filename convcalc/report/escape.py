@@ -18,7 +18,6 @@ and layer names, and whatever an imported model calls things) goes through here.
 
 from __future__ import annotations
 
-import html
 import re
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -49,6 +48,8 @@ def cell(text: str, fmt: str) -> str:
 def note(text: str, fmt: str) -> str:
     """A line under a table (or the title) in ``fmt``."""
     if fmt == "html":
+        import html  # only for HTML (html.entities is a large table)
+
         return html.escape(terminal(text))
     if fmt in ("github", "markdown"):
         return _one_line(text).replace("|", "\\|").replace("<", "&lt;")

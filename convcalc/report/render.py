@@ -9,7 +9,6 @@ further tables.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 
@@ -97,6 +96,8 @@ def wrap(line: str, width: int | None) -> str:
 
 def table_csv(table: Table) -> str:
     buf = io.StringIO()
+    import csv  # only for CSV
+
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([cell(str(h), "csv") for h in table.header])
     writer.writerows([[cell(str(v), "csv") for v in row] for row in table.rows])
