@@ -15,7 +15,7 @@ tabulate itself): every column right-aligned, as wide as its widest cell or its 
     >>> from convcalc.sweep import sweep
     >>> model = convcalc.Model(framework="pytorch", input=[1, 3, "H", "H"]).add("Conv2d", out_channels=8, kernel_size=3)
     >>> print("".join(sweep_chunks(sweep(model, ["H"], range(3, 5)), "csv")).splitlines()[-1])
-    4,224,864,1728,512,true,true
+    4,224,864,1728,128,true,true
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@
 3. Expression size over depth: a 100-layer chain of strided and stride-1 convolutions and pools;
    its last size stays one rounding (bound: sympy.count_ops <= 4), and the MAC total grows only
    by one term per layer (bound: count_ops <= 8 per layer).
+4. Every torchvision CNN imported with symbolic H, W (when torch and torchvision are installed):
+   import + plan under 2 s, no shape over 200 characters; the slowest five phase by phase.
 Exits 1 if a target is missed.
 """
 
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -66,30 +69,65 @@ def main() -> int:
 
 
 def torchvision_symbolic() -> bool:
-    """Issue 14: the ceil_mode models (and a few others) imported with symbolic H, W: seconds
-    in-process (the fx trace with fake tensors included), the longest shape, the MACs formula's
-    length. Target: under 2 s, no shape over 200 characters. Skipped without torchvision."""
+    """Issue 14: every torchvision CNN the importer reads (the builders tests/test_import_torch.py
+    checks against torch), imported with symbolic H, W and planned: seconds in-process, split
+    into torch.fx's trace, ShapeProp on fake tensors, convcalc's translation, the symbolic plan
+    and the text table; the longest shape and the MACs formula's length. Targets: import + plan
+    under 2 s, no shape over 200 characters. Then the slowest five, phase by phase. Skipped
+    without torchvision."""
     try:
         sys.path.insert(0, str(ROOT))
         from tests.conftest import torchvision_or_skip
+        from tests.test_import_torch import _all_cnn_builders, build
 
-        torchvision = torchvision_or_skip()
+        torchvision_or_skip()
+        import torch
     except BaseException as e:  # noqa: BLE001 - pytest's Skipped is a BaseException
         print(f"torchvision unavailable ({type(e).__name__}): no symbolic import figures")
         return True
     from convcalc.dims import fmt_dim
+    from convcalc.importers import torch_module
 
-    ok = True
-    for name in ("googlenet", "squeezenet1_0", "squeezenet1_1", "inception_v3", "densenet121", "resnet50"):
-        module = getattr(torchvision.models, name)(**({"aux_logits": False, "init_weights": False}
-                                                       if name in ("googlenet", "inception_v3") else {}))
+    spent: dict[str, float] = {}
+
+    def timed(phase: str, fn: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[phase] = spent.get(phase, 0.0) + time.perf_counter() - t0
+        return run
+
+    torch.fx.Tracer.trace = timed("fx trace", torch.fx.Tracer.trace)
+    torch_module._Importer._propagate = timed("ShapeProp", torch_module._Importer._propagate)
+    ok, rows = True, []
+    print(f"{'model':<24}{'import+plan s':>14}{'longest shape':>15}{'MACs chars':>12}")
+    for name in _all_cnn_builders():
+        module = build(name)
+        spent.clear()
         t0 = time.perf_counter()
-        plan = convcalc.from_torch(module, (1, 3, "H", "W")).plan_symbolic()
-        took = time.perf_counter() - t0
+        model = convcalc.from_torch(module, (1, 3, "H", "W"))
+        t1 = time.perf_counter()
+        plan = model.plan_symbolic()
+        t2 = time.perf_counter()
+        plan.table()
+        t3 = time.perf_counter()
         longest = max(len(fmt_dim(d)) for ly in plan.layers for d in ly.output_shape)
-        print(f"{name} with symbolic H, W: {took:.2f} s (target < 2 s), longest shape {longest} characters "
-              f"(target <= 200), MACs formula {len(fmt_dim(plan.totals.macs))} characters")
+        took = t2 - t0
+        phases = {"fx trace": spent.get("fx trace", 0.0), "ShapeProp": spent.get("ShapeProp", 0.0)}
+        phases["translate"] = (t1 - t0) - sum(phases.values())
+        phases.update({"plan": t2 - t1, "table": t3 - t2})
+        rows.append((took, name, phases))
+        print(f"{name:<24}{took:>14.2f}{longest:>15}{len(fmt_dim(plan.totals.macs)):>12}")
         ok &= took < 2 and longest <= 200
+        del module, model, plan
+    print(f"{len(rows)} models; target: import + plan under 2 s, shapes <= 200 characters: {'met' if ok else 'missed'}")
+    print("slowest five, seconds per phase (fx trace and ShapeProp are torch's; translate, plan and table convcalc's):")
+    names = list(rows[0][2])
+    print(f"  {'model':<22}{'import+plan':>12}" + "".join(f"{p:>11}" for p in names))
+    for took, name, phases in sorted(rows, key=lambda r: r[0], reverse=True)[:5]:
+        print(f"  {name:<22}{took:>12.2f}" + "".join(f"{phases[p]:>11.2f}" for p in names))
     return ok
 
 
