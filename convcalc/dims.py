@@ -280,6 +280,35 @@ def json_dim(d: Any) -> Any:
     return d if is_concrete(d) else fmt_dim(d)
 
 
+BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+COUNT_UNITS = ("", "K", "M", "G", "T", "P", "E")
+
+
+def _three_digits(value: float) -> str:
+    """``4.09``, ``25.6``, ``392``: three significant digits for 1 <= value < 1000."""
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def fmt_scaled(n: int, base: int, units: tuple[str, ...]) -> str:
+    """``n`` in the largest unit of ``units`` (each ``base`` times the last) that keeps it at least
+    1, to three significant digits: ``3.00 MiB``, ``98.5 MiB``, ``4.09 G``; below the first step
+    exact (``512 B``).
+
+        >>> fmt_scaled(10_235_904, 1024, BYTE_UNITS), fmt_scaled(999_700, 1000, COUNT_UNITS)
+        ('9.76 MiB', '1.00 M')
+    """
+    value, i = abs(n), 0
+    while value >= base and i < len(units) - 1:
+        value /= base
+        i += 1
+    if i == 0:
+        return f"{n} {units[0]}".rstrip()
+    shown = _three_digits(value)
+    if float(shown) >= base and i < len(units) - 1:  # 999.7 K rounds to 1000 K: say 1.00 M
+        shown, i = _three_digits(value / base), i + 1
+    return f"{'-' if n < 0 else ''}{shown} {units[i]}"
+
+
 def fmt_count(x: Any) -> str:
     """An exact count with thousands separators, or the expression."""
     if type(x) is int:

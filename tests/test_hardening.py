@@ -580,7 +580,7 @@ def test_5_a_size_divided_by_an_expression_is_a_model_error_not_a_bug(runner, wr
 def test_7_the_memory_budget_counts_padded_copies(runner, write_model, layer):
     result = runner.invoke(cli, ["check", write_model(f"framework: pytorch\ninput: [1, 1, 4, 4]\nlayers:\n  - {layer}\n")])
     _one_error(result, 2)
-    assert "of arrays at once, over the budget of 8.0 GiB" in result.stderr
+    assert "of arrays at once, over the budget of 8.00 GiB" in result.stderr
 
 
 def test_7_running_out_of_memory_anyway_is_a_clean_error(runner, monkeypatch):

@@ -16,28 +16,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from ..dims import fmt_count, fmt_dim, is_concrete
-
-BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-COUNT_UNITS = ("", "K", "M", "G", "T", "P", "E")
-
-
-def _three_digits(value: float) -> str:
-    """``4.09``, ``25.6``, ``392``: three significant digits for 1 <= value < 1000."""
-    return f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
-
-
-def _scaled(n: int, base: int, units: tuple[str, ...]) -> str:
-    value, i = abs(n), 0
-    while value >= base and i < len(units) - 1:
-        value /= base
-        i += 1
-    if i == 0:
-        return f"{n} {units[0]}".rstrip()
-    shown = _three_digits(value)
-    if float(shown) >= base and i < len(units) - 1:  # 999.7 K rounds to 1000 K: say 1.00 M
-        shown, i = _three_digits(value / base), i + 1
-    return f"{'-' if n < 0 else ''}{shown} {units[i]}"
+from ..dims import BYTE_UNITS, COUNT_UNITS, fmt_count, fmt_dim, fmt_scaled, is_concrete
 
 
 def human_bytes(n: Any) -> str:
@@ -45,7 +24,7 @@ def human_bytes(n: Any) -> str:
     whole number of KiB, MiB, ... is written in that unit (``256*H*W`` bytes: ``0.25 KiB·H*W``),
     else ``expr B``."""
     if is_concrete(n):
-        return _scaled(int(n), 1024, BYTE_UNITS)
+        return fmt_scaled(int(n), 1024, BYTE_UNITS)
     return symbolic_bytes(n)
 
 
@@ -86,7 +65,7 @@ def human_count(n: Any) -> str:
     """``4.09 G``, ``25.6 M``, ``864``; expressions are left as they are (exact)."""
     if not is_concrete(n):
         return fmt_dim(n)
-    return _scaled(int(n), 1000, COUNT_UNITS)
+    return fmt_scaled(int(n), 1000, COUNT_UNITS)
 
 
 def count(n: Any) -> str:
