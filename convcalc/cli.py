@@ -152,7 +152,7 @@ def output_format(fmt: str | None, path: str | None) -> str:
 
 def write_output(text: str | Iterable[str], path: str | None) -> None:
     """Print, or write ``path``: one text, or its pieces as they come (a million-row sweep is
-    never held whole; each piece ends with its own newline).
+    never held whole; the last piece ends with the newline).
 
     A regular file (or a new path) is replaced atomically — a temporary file in the same folder,
     given the umask's mode, then renamed over it — and a symlink is followed to the file it names.

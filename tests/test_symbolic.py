@@ -368,6 +368,7 @@ def test_streamed_sweep_tables_are_the_drawn_ones(example, names, values, monkey
         assert [int(v) for v in row[1:-2]] == [int(result.totals[k][i]) for k in keys]
         assert row[-2:] == [str(bool(result.valid[i])).lower(), str(bool(result.exact[i])).lower()]
     assert len(rows) == len(values) + 1
+    assert "".join(sweeps.sweep_chunks(result, "json")) == json.dumps(result.to_dict()) + "\n"
 
 
 def test_sweep_cli_formats(runner, tmp_path):

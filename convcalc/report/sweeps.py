@@ -1,11 +1,13 @@
-"""A sweep's totals per size as text, markdown or CSV, written in chunks.
+"""A sweep's totals per size as text, markdown, CSV or JSON, written in chunks.
 
 A sweep holds up to a million sizes (:data:`convcalc.sweep.MAX_POINTS`); drawing its table cell by
 cell through :func:`convcalc.report.render.table_text` took 6 s as CSV and 11 s as text, with a
 1.1 GiB peak. Here every column's width is known before a row is drawn — the widest ``{:,}`` of
 an integer column is that of its largest or its most negative value — so each row is one
 ``str.format`` call on a format string built once, and rows leave in chunks of
-:data:`ROWS_PER_CHUNK` (``cli.write_output`` writes them as they come).
+:data:`ROWS_PER_CHUNK` (``cli.write_output`` writes them as they come). JSON is
+``json.dumps(result.to_dict())`` byte for byte, its arrays joined a chunk at a time (a million
+sizes: 480 MiB of lists before).
 
 The text table is tabulate's "simple" format and the markdown table its "github" format, byte for
 byte (``tests/test_symbolic.py`` compares them with :func:`convcalc.report.render.simple_table` and
@@ -20,6 +22,7 @@ tabulate itself): every column right-aligned, as wide as its widest cell or its 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,13 +31,16 @@ from .tables import SWEEP_NOTE, sweep_header
 
 ROWS_PER_CHUNK = 50_000
 CSV_COMMENT = "# " + MACS + " activation_bytes: every layer output, batch included."
-STREAMED = ("text", "markdown", "github", "csv")
+STREAMED = ("text", "markdown", "github", "csv", "json")
 # An HTML page is one document a browser lays out whole: 100,000 rows are 37 MB and 3 s to draw.
 MAX_HTML_ROWS = 100_000
 
 
 def sweep_chunks(result: Any, fmt: str) -> Iterator[str]:
-    """The sweep as ``fmt`` (one of :data:`STREAMED`), in pieces that each end with a newline."""
+    """The sweep as ``fmt`` (one of :data:`STREAMED`), in pieces; the last ends with a newline."""
+    if fmt == "json":
+        yield from _json_chunks(result)
+        return
     header = sweep_header(result)
     numbers = [result.values, *(result.totals[k] for k in header[1:-2])]
     flags = [result.valid, result.exact]
@@ -60,6 +66,31 @@ def sweep_chunks(result: Any, fmt: str) -> Iterator[str]:
         yield "\n".join(row.format(*cells) for cells in zip(*columns)) + "\n"
     if fmt != "csv":
         yield "\n" + SWEEP_NOTE + "\n"
+
+
+def _json_chunks(result: Any) -> Iterator[str]:
+    """``json.dumps(result.to_dict())`` and a newline, in pieces (the JSON contract of a sweep)."""
+    yield '{"symbol": ' + json.dumps(",".join(result.names)) + ', "values": '
+    yield from _json_array(result.values)
+    yield ', "totals": {'
+    for i, (key, column) in enumerate(result.totals.items()):
+        yield (", " if i else "") + json.dumps(key) + ": "
+        yield from _json_array(column)
+    yield '}, "valid": '
+    yield from _json_array(result.valid)
+    yield ', "exact": '
+    yield from _json_array(result.exact)
+    yield "}\n"
+
+
+def _json_array(column: Any) -> Iterator[str]:
+    """A numpy column (integers or booleans) as json.dumps writes the list of its values."""
+    yield "["
+    for lo in range(0, len(column), ROWS_PER_CHUNK):
+        values = column[lo:lo + ROWS_PER_CHUNK].tolist()
+        text = ", ".join(("true" if v else "false") for v in values) if column.dtype == bool else ", ".join(map(str, values))
+        yield (", " if lo else "") + text
+    yield "]"
 
 
 def _widest(column: Any) -> int:
