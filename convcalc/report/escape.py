@@ -32,6 +32,8 @@ def terminal(text: str) -> str:
 
 
 def _one_line(text: str) -> str:
+    if text.isprintable():  # no newline, tab or control character: nothing to replace (decided in C)
+        return text
     return terminal(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " "))
 
 
