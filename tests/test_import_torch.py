@@ -226,3 +226,45 @@ def test_ceil_mode_models_plan_compactly_with_symbolic_sizes(name):
     assert longest <= 30, longest
     assert len(fmt_dim(plan.totals.macs)) < 400
     assert subs(plan.totals.macs, {"H": 224, "W": 224}) == _torch_numbers(module, (1, 3, 224, 224))[2]
+
+
+def test_shapes_come_from_the_meta_device_and_the_weights_stay(monkeypatch):
+    """ResNet-18 propagates on the meta device (fake tensors are never made: the test makes them
+    fail), and its parameters are the same CPU tensors, with the same values, afterwards."""
+    torch = torch_or_skip()
+    import torch._subclasses.fake_tensor as fake
+
+    module = build("resnet18")
+    before = {name: (p, p.detach().clone()) for name, p in module.named_parameters()}
+
+    def no_fakes(*args, **kwargs):
+        raise AssertionError("fake tensors were made")
+
+    monkeypatch.setattr(fake, "FakeTensorMode", no_fakes)
+    plan = convcalc.from_torch(module, (1, 3, 224, 224)).plan()
+    assert plan.totals.macs == 1_814_073_344  # torchvision's resnet18: 1.81 GMACs (FlopCounterMode / 2)
+    for name, p in module.named_parameters():
+        same, values = before[name]
+        assert p is same and p.device.type == "cpu" and torch.equal(p, values), name
+
+
+def test_a_module_that_makes_cpu_tensors_runs_on_fake_tensors(capsys):
+    """A forward that makes a tensor on the CPU (torch.arange without a device) cannot run on
+    the meta device; the shapes then come from fake tensors, and agree with torch's own run."""
+    torch = torch_or_skip()
+    nn = torch.nn
+
+    class Positional(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv1d(4, 6, 3, padding=1)
+
+        def forward(self, x):
+            return self.conv(x) + torch.arange(x.shape[-1]).float()
+
+    module = Positional().eval()
+    plan = convcalc.from_torch(module, (2, 4, 10), partial=True).plan()  # arange: an opaque row
+    assert tuple(plan.outputs()[0].output_shape) == tuple(module(torch.zeros(2, 4, 10)).shape) == (2, 6, 10)
+    assert [ly.output_shape for ly in plan.layers if ly.op == "Opaque"] == [(10,)]  # arange's, from fake tensors
+    assert plan.totals.params == sum(p.numel() for p in module.parameters())
+    assert capsys.readouterr().err == ""  # the failed attempt on the meta device prints nothing

