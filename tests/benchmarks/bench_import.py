@@ -98,7 +98,7 @@ def main() -> int:
         own = total - base + 0.0  # the same process without convcalc: start, torch, the module, exit
         ok &= own < TARGET_S
         print(f"convcalc.from_torch(torchvision resnet50).plan(): {convcalc_s * 1000:.0f} ms in-process (import of "
-              f"convcalc, fx trace, fake-tensor shapes, plan); {own * 1000:.0f} ms of wall time over the same process "
+              f"convcalc, fx trace, meta-device shapes, plan); {own * 1000:.0f} ms of wall time over the same process "
               f"without convcalc ({base * 1000:.0f} ms: interpreter start, torch's import {torch_import * 1000:.0f} ms, "
               f"building the module {build * 1000:.0f} ms, exit) (target {TARGET_S * 1000:.0f} ms, ratio "
               f"{own / TARGET_S:.2f})")

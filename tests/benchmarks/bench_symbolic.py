@@ -71,7 +71,7 @@ def main() -> int:
 def torchvision_symbolic() -> bool:
     """Issue 14: every torchvision CNN the importer reads (the builders tests/test_import_torch.py
     checks against torch), imported with symbolic H, W and planned: seconds in-process, split
-    into torch.fx's trace, ShapeProp on fake tensors, convcalc's translation, the symbolic plan
+    into torch.fx's trace, ShapeProp (on the meta device), convcalc's translation, the symbolic plan
     and the text table; the longest shape and the MACs formula's length. Targets: import + plan
     under 2 s, no shape over 200 characters. Then the slowest five, phase by phase. Skipped
     without torchvision."""
