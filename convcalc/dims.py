@@ -255,11 +255,15 @@ class Printed(tuple):
     that prints its expressions as convcalc writes them (``ceil(H/2)``, never sympy's
     ``ceiling(H/2)``).
 
-    >>> Printed((1, 64, 112, 112)) == (1, 64, 112, 112), repr(Printed((1, 3)))
-    (True, '(1, 3)')
+    >>> Printed((1, 64, 112, 112)) == (1, 64, 112, 112), repr(Printed((1, 3))), type(Printed((1, 3))[1:]).__name__
+    (True, '(1, 3)', 'Printed')
     """
 
     __slots__ = ()
+
+    def __getitem__(self, index: Any) -> Any:  # a slice (the spatial sizes: shape[2:]) prints alike
+        got = tuple.__getitem__(self, index)
+        return Printed(got) if isinstance(index, slice) else got
 
     def __repr__(self) -> str:
         if all(type(d) is int for d in self):
