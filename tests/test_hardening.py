@@ -390,6 +390,23 @@ def test_sweep_totals_past_int64_are_exact(runner, write_model, start):
         assert macs == h * 8 * 512 * 512 * 9 and act == 512 * h * 8 * 4  # by hand: N*H*W*C_out*C_in*k*k
 
 
+def test_a_streamed_sweep_past_int64_draws_as_the_cell_by_cell_table():
+    """Totals kept in exact Python integers (object columns) stream with the same widths and
+    digits as the table drawn cell by cell."""
+    from convcalc.report import render_sweep
+    from convcalc.report.render import simple_table
+    from convcalc.report.tables import SWEEP_NOTE, sweep_table
+    from convcalc.sweep import sweep
+
+    model = convcalc.Model.from_dict({"framework": "pytorch", "input": [1, 512, "H", 8], "layers": [
+        {"op": "Conv2d", "out_channels": 512, "kernel_size": 3, "padding": 1}]})
+    result = sweep(model, ["H"], range(2**47 - 3, 2**47))
+    assert result.totals["macs"].dtype == object
+    table = sweep_table(result)
+    assert render_sweep(result, "text") == simple_table(table.header, table.rows, table.align) + "\n\n" + SWEEP_NOTE + "\n"
+    assert render_sweep(result, "csv").splitlines()[2].split(",")[2] == str((2**47 - 3) * 8 * 512 * 512 * 9)
+
+
 def test_sweep_points_and_bounds_are_capped(runner, write_model):
     _one_error(runner.invoke(cli, ["plan", write_model(CONV512), "--sweep", "H=1:10000001"]), 2)
     _one_error(runner.invoke(cli, ["plan", write_model(CONV512), "--sweep", "H=5:3"]), 2)
