@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from .errors import ArgumentError, ModelError, UsageError
+from .frontends import is_hidden
 from .model import Model, Variants, _line
 
 
@@ -323,8 +324,6 @@ def _yaml_value(value: Any) -> Any:
 def _bookkeeping(key: str, value: Any) -> bool:
     """Arguments a written model file can leave out: bookkeeping ones at no effect (initializers,
     regularizers, ``trainable: true``) — planning reads none of them."""
-    from .frontends import is_hidden
-
     return is_hidden(key) and (value is None or isinstance(value, dict) or (key == "trainable" and value is True))
 
 
