@@ -178,3 +178,25 @@ def test_depth_in_json_adds_the_blocks_and_keeps_every_layer(runner):
     layer2 = next(b for b in blocks if b["name"] == "layer2")
     assert layer2["macs"] == sum(ly["macs"] for ly in data["layers"] if ly["name"].startswith("layer2."))
     assert layer2["output_shape"] == [1, 512, 28, 28] and len(layer2["layers"]) == 42
+
+
+@pytest.mark.parametrize("example,symbolic", [("resnet50", True), ("unet_symbolic", True), ("mobilenet_v2", False),
+                                              ("vgg16", True), ("decoder", True)])
+def test_the_layout_bisection_picks_what_trying_each_in_turn_picks(example, symbolic):
+    """plan_document bisects its layouts for the first that fits; that is the linear scan's
+    answer because each layout is at most as wide as the one before it — both checked here,
+    at terminal widths from 40 to 160."""
+    from convcalc.report.render import table_width
+    from convcalc.report.tables import Legend, layout_tries, plan_document, plan_table
+
+    model = convcalc.load(str(EXAMPLES / f"{example}.yaml"))
+    plan = model.plan_symbolic() if symbolic else model.plan()
+    taken = set(plan.symbols) | {str(s) for s in getattr(plan, "used_symbols", ())}
+    for width in (40, 60, 80, 100, 120, 160):
+        view = View(width=width)
+        tables = [plan_table(plan, exact_numbers=False, view=view, legend=Legend(f, taken), shape_budget=b,
+                             name_budget=n) for f, b, n in layout_tries(False)]
+        widths = [table_width(t) for t in tables]
+        assert widths == sorted(widths, reverse=True), (width, widths)
+        linear = next((t for t, w in zip(tables, widths) if w <= width), tables[-1])
+        assert plan_document(plan, "text", view, table_width).tables[0] == linear, width
