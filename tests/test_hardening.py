@@ -156,6 +156,19 @@ def test_a_large_file_without_aliases_is_not_called_an_alias_bomb(tmp_path):
     assert "alias" not in e.value.message and "more than" in e.value.message
 
 
+def test_the_tree_count_is_the_alias_walks_count_and_stops_at_its_limit():
+    """Without anchors the nodes are counted by a plain walk: the memoised alias walk's count on
+    every example, and a walk that stops just past its limit."""
+    from convcalc.loader import _expanded_size, _Loader, _node_count
+
+    from .conftest import EXAMPLES
+
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        node = _Loader(path.read_text()).get_single_node()
+        assert _node_count(node, 10**9) == _expanded_size(node, {}), path.name
+        assert _node_count(node, 10) == 11
+
+
 # --------------------------------------------------------------------------- 10. solve with a symbol only in arguments
 
 
