@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _wall import ROOT, wall  # beside this script (it runs as one)
+from _wall import ROOT, report_wall, wall  # beside this script (it runs as one)
 
 FIXTURES = ROOT / "tests" / "importers" / "fixtures"
 TARGET_S = 1.0
@@ -64,11 +64,6 @@ print(t1 - t0, t2 - t1)
 """
 
 
-def median_wall(cmd: list[str], runs: int) -> float:
-    wall(cmd)  # warm the file cache
-    return statistics.median(wall(cmd) for _ in range(runs))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
@@ -81,10 +76,8 @@ def main() -> int:
                    "ONNX (dynamo export)": FIXTURES / "onnx" / "resnet50.dynamo.onnx",
                    "Keras 3 to_json()": keras_json}
         for label, path in sources.items():
-            med = median_wall([sys.executable, "-m", "convcalc", "plan", str(path)], runs)
-            ok &= med < TARGET_S
-            print(f"convcalc plan ResNet-50 from {label}: median {med * 1000:.0f} ms wall over {runs} runs "
-                  f"(target {TARGET_S * 1000:.0f} ms, ratio {med / TARGET_S:.2f})")
+            cmd = [sys.executable, "-m", "convcalc", "plan", str(path)]
+            ok &= report_wall(f"convcalc plan ResNet-50 from {label}", cmd, runs, TARGET_S)
     try:
         readings = []
         for _ in range(max(1, runs // 2)):

@@ -12,11 +12,10 @@ beside torch's own (the oracles of tests/test_memory.py) and torchinfo's "Estima
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 
-from _wall import ROOT, wall  # beside this script (it runs as one)
+from _wall import ROOT, report_wall, wall  # beside this script (it runs as one)
 
 sys.path.insert(0, str(ROOT))
 TARGET_MEMORY_S = 0.5
@@ -65,12 +64,7 @@ def main() -> int:
     runs = parser.parse_args().runs
     ok = True
     cmd = [sys.executable, "-m", "convcalc", "memory", "examples/resnet50.yaml", "--train"]
-    wall(cmd)  # warm the file cache
-    times = sorted(wall(cmd) for _ in range(runs))
-    med = statistics.median(times)
-    print(f"convcalc memory examples/resnet50.yaml --train: median {med * 1000:.0f} ms, best {times[0] * 1000:.0f} ms "
-          f"over {runs} runs (target {TARGET_MEMORY_S * 1000:.0f} ms, ratio {med / TARGET_MEMORY_S:.2f})")
-    ok &= med < TARGET_MEMORY_S
+    ok &= report_wall("convcalc memory examples/resnet50.yaml --train", cmd, runs, TARGET_MEMORY_S)
 
     import convcalc
     from convcalc.memory import largest_batch

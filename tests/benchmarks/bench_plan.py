@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 
-from _wall import ROOT, wall  # beside this script (it runs as one)
+from _wall import ROOT, report_wall, wall  # beside this script (it runs as one)
 
 TARGET_S = 0.5
 
@@ -26,12 +26,7 @@ def main() -> int:
     ok = True
     for model in ("resnet50", "vgg16", "mobilenet_v2", "unet_original"):
         cmd = [sys.executable, "-m", "convcalc", "plan", f"examples/{model}.yaml"]
-        wall(cmd)  # warm the file cache
-        times = sorted(wall(cmd) for _ in range(runs))
-        med = statistics.median(times)
-        print(f"convcalc plan examples/{model}.yaml: median {med * 1000:.0f} ms, best {times[0] * 1000:.0f} ms "
-              f"over {runs} runs (target {TARGET_S * 1000:.0f} ms, ratio {med / TARGET_S:.2f})")
-        ok &= med < TARGET_S
+        ok &= report_wall(f"convcalc plan examples/{model}.yaml", cmd, runs, TARGET_S)
     baseline = sorted(wall([sys.executable, "-c", "pass"]) for _ in range(runs))
     print(f"bare interpreter start: median {statistics.median(baseline) * 1000:.0f} ms")
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "convcalc", "plan", "examples/resnet50.yaml"],
