@@ -153,6 +153,9 @@ def analysis_text(a: Analysis) -> str:
 
 KINDS = ("valid", "merge", "exact", "invertible")
 SIZE_KINDS = ("valid", "merge", "exact")  # what solve's valid sizes satisfy (invertible is told apart)
+# What a size must meet to plan at all (a sweep's "valid"); "exact" and "invertible" are
+# properties of a size that plans, not conditions on it.
+VALIDITY_KINDS = ("valid", "merge")
 
 
 def _symbols_of(c: Any) -> set[str]:

@@ -23,19 +23,18 @@ from typing import Any
 import numpy as np
 
 from .algebra import compile_condition, compile_float, compile_int
+from .constraints import VALIDITY_KINDS
 from .dims import MAX_INT, ascii_int, free_symbols, subs
 from .errors import UsageError, quoted, unknown_symbol_error
 from .figures import RATIO_KEYS
 from .model import Model
 from .plan import Plan
 
-# The points are capped by memory and time: the totals and their rendering hold about 1 KiB per
-# point, so 1,000,000 points take about 1 GiB and 6 s as CSV (measured on this machine).
+# The points are capped by memory and time: the totals take tens of bytes per point and are
+# streamed when written (convcalc.report.sweeps), so 1,000,000 points write as CSV in about 2 s
+# and 150 MiB (tests/benchmarks/bench_sweep.py).
 MAX_POINTS = 1_000_000
 CHUNK = 250_000  # points evaluated at a time (the progress bar's step)
-# The constraint kinds a size must meet to plan at all; "invertible" (a transposed convolution
-# would give the size back) is a property of the size, not a condition on it.
-VALIDITY = ("valid", "merge")
 INT64_SAFE = 2**62  # beyond this a product of the closed form may wrap: exact Python integers instead
 
 
@@ -138,7 +137,7 @@ def sweep(model: Model, names: Sequence[str], values: range, sets: Mapping[str, 
             holds = np.broadcast_to(condition(**env), part.shape)
             if kind == "exact":
                 exact[lo:lo + CHUNK] &= holds
-            elif kind in VALIDITY:
+            elif kind in VALIDITY_KINDS:
                 valid[lo:lo + CHUNK] &= holds
         if progress is not None:
             progress(min(lo + CHUNK, len(xs)), len(xs), "")

@@ -7,8 +7,8 @@ layer named by its module path (``layer1.0.conv1``) with its constructor argumen
 the module. Functional calls (``F.relu``, ``torch.flatten``, ``x + y``, ``x * self.gamma``,
 ``torch.cat``, ``x.mean((2, 3))``, ...) become the equivalent ops, named by their fx node.
 Shapes come from ``ShapeProp`` on the meta device (fake tensors where a module cannot run
-there): no real computation, no memory for activations. Python arithmetic on sizes (``x.size(0)``, ``x.view(b, g, c // g, h, w)``) is
-evaluated on the traced sizes.
+there): no real computation, no memory for activations. Python arithmetic on sizes
+(``x.size(0)``, ``x.view(b, g, c // g, h, w)``) is evaluated on the traced sizes.
 
     >>> # convcalc.from_torch(torchvision.models.resnet18(), (1, 3, 224, 224)).plan()
 """
