@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import reference
-from .dims import BYTE_UNITS, fmt_count, fmt_scaled, fmt_shape, free_symbols
+from .dims import fmt_bytes, fmt_count, fmt_shape, free_symbols
 from .errors import UsageError
 from .ir import Conv, Pool, Primitive
 from .plan import Plan
@@ -230,8 +230,8 @@ def check_plan(
     need = executor_bytes(plan)
     if need > max_bytes:
         raise UsageError(
-            f"running this plan takes about {fmt_scaled(need, 1024, BYTE_UNITS)} ({need:,} bytes) of arrays at once, over the budget of "
-            f"{fmt_scaled(max_bytes, 1024, BYTE_UNITS)}",
+            f"running this plan takes about {fmt_bytes(need)} ({need:,} bytes) of arrays at once, over the budget of "
+            f"{fmt_bytes(max_bytes)}",
             fix="shrink the sizes with --set (a smaller H and W, batch 1), or raise --max-bytes",
         )
     rng = np.random.default_rng(seed)
@@ -241,7 +241,7 @@ def check_plan(
             for name, shape in plan.inputs.items()
         }
     except MemoryError:
-        raise UsageError(f"the model's inputs alone do not fit in memory (the plan's estimate: {fmt_scaled(need, 1024, BYTE_UNITS)})",
+        raise UsageError(f"the model's inputs alone do not fit in memory (the plan's estimate: {fmt_bytes(need)})",
                          fix="shrink the sizes with --set (a smaller H and W, batch 1)") from None
     start = time.perf_counter()
     checks = []
@@ -261,7 +261,7 @@ def check_plan(
                 arrays.clear()  # give the memory back before saying so
                 raise UsageError(
                     f"the reference executor ran out of memory at layer '{layer.name}' ({layer.op}, output "
-                    f"{fmt_shape(layer.output_shape)}), though the plan's estimate was {fmt_scaled(need, 1024, BYTE_UNITS)}",
+                    f"{fmt_shape(layer.output_shape)}), though the plan's estimate was {fmt_bytes(need)}",
                     fix="shrink the sizes with --set (a smaller H and W, batch 1)") from None
         checks.append(LayerCheck(layer.name, layer.op, predicted, executed))
         for name in freed:

@@ -313,6 +313,11 @@ def fmt_scaled(n: int, base: int, units: tuple[str, ...]) -> str:
     return f"{'-' if n < 0 else ''}{shown} {units[i]}"
 
 
+def fmt_bytes(n: int) -> str:
+    """A byte count in binary units: ``9.76 MiB`` (:func:`fmt_scaled` over :data:`BYTE_UNITS`)."""
+    return fmt_scaled(n, 1024, BYTE_UNITS)
+
+
 def fmt_count(x: Any) -> str:
     """An exact count with thousands separators, or the expression."""
     if type(x) is int:

@@ -16,7 +16,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from ..dims import BYTE_UNITS, COUNT_UNITS, fmt_count, fmt_dim, fmt_scaled, is_concrete
+from ..dims import BYTE_UNITS, COUNT_UNITS, fmt_bytes, fmt_count, fmt_dim, fmt_scaled, is_concrete
 
 
 def human_bytes(n: Any) -> str:
@@ -24,7 +24,7 @@ def human_bytes(n: Any) -> str:
     whole number of KiB, MiB, ... is written in that unit (``256*H*W`` bytes: ``0.25 KiB·H*W``),
     else ``expr B``."""
     if is_concrete(n):
-        return fmt_scaled(int(n), 1024, BYTE_UNITS)
+        return fmt_bytes(int(n))
     return symbolic_bytes(n)
 
 
